@@ -1,0 +1,174 @@
+//! Argument parsing for the exports: type checks with Node-style `TypeError`s, copies into owned
+//! memory, and the JS-side half of the credential-map operations (walking the input object).
+
+use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Unknown};
+use napi::{sys, JsValue};
+use zeroize::Zeroizing;
+
+use crate::credential_map::{encode_action_for_string, is_plain_field, EncodeAction};
+use crate::error::{CryptoError, ErrorCode};
+use crate::js::{self, PinnedValue, RawEnv, RawValue};
+use crate::ops::{DecodeCredentialMap, EncodeCredentialMap, FieldKey};
+use crate::secure_storage::SecureStorageKey;
+
+type ArgResult<T> = Result<T, CryptoError>;
+
+fn raw(v: &Unknown) -> RawValue {
+    v.raw()
+}
+
+fn env_of(v: &Unknown) -> RawEnv {
+    v.value().env
+}
+
+/// A required string argument, as UTF-8 (plaintexts, passwords).
+pub fn utf8(v: &Unknown, name: &str) -> ArgResult<Zeroizing<String>> {
+    let (env, raw) = (env_of(v), raw(v));
+    if !js::is_string(env, raw) {
+        return Err(js::arg_type_error(name, "of type string", env, raw));
+    }
+    js::string_utf8(env, raw)
+}
+
+/// A required string argument, as UTF-16 code units (encrypted strings and hex keys, which Node
+/// decoded code unit by code unit).
+pub fn utf16(v: &Unknown, name: &str) -> ArgResult<Zeroizing<Vec<u16>>> {
+    let (env, raw) = (env_of(v), raw(v));
+    if !js::is_string(env, raw) {
+        return Err(js::arg_type_error(name, "of type string", env, raw));
+    }
+    js::string_utf16(env, raw)
+}
+
+pub fn secure_key(v: &Unknown, name: &str) -> ArgResult<SecureStorageKey> {
+    Ok(SecureStorageKey::from_hex(&utf16(v, name)?))
+}
+
+/// An optional options object, read through its `#[napi(object)]` type.
+pub fn options<T: FromNapiValue>(v: Option<&Unknown>) -> ArgResult<Option<T>> {
+    let Some(v) = v else { return Ok(None) };
+    let (env, raw) = (env_of(v), raw(v));
+    if js::is_nullish(env, raw) {
+        return Ok(None);
+    }
+    if !matches!(js::type_of(env, raw), Ok(sys::ValueType::napi_object)) {
+        return Err(js::arg_type_error("options", "an object", env, raw));
+    }
+    unsafe { T::from_napi_value(env, raw) }.map(Some).map_err(|_| {
+        CryptoError::new(ErrorCode::InvalidArgType, "The \"options\" argument has a property of the wrong type")
+    })
+}
+
+/// The `iv` option: exactly 16 bytes.
+pub fn fixed_iv(iv: Option<&Uint8Array>) -> ArgResult<Option<[u8; 16]>> {
+    match iv {
+        None => Ok(None),
+        Some(iv) => <[u8; 16]>::try_from(&iv[..]).map(Some).map_err(|_| {
+            CryptoError::new(ErrorCode::InvalidIv, format!("The iv option must be 16 bytes, got {}", iv.len()))
+        }),
+    }
+}
+
+fn field_key(env: RawEnv, key: RawValue, name: String) -> ArgResult<FieldKey> {
+    Ok(FieldKey { units: js::string_utf16(env, key)?.to_vec(), name })
+}
+
+/// The JS-thread half of `encodeCredentialMap`: the legacy rules applied field by field, the
+/// output object built with every kept field in the input's order (encrypted ones hold `''`
+/// until the job fills them in).
+pub fn prepare_encode_map(
+    map: &Unknown,
+    password: Zeroizing<String>,
+    iv: Option<[u8; 16]>,
+) -> ArgResult<EncodeCredentialMap> {
+    let (env, obj) = (env_of(map), raw(map));
+    if !matches!(js::type_of(env, obj), Ok(sys::ValueType::napi_object)) {
+        return Err(js::arg_type_error("credentials", "an object", env, obj));
+    }
+    let out = js::create_object(env)?;
+    let placeholder = js::create_string(env, "")?;
+    let mut fields = Vec::new();
+    for (key, name, value) in js::own_entries(env, obj)? {
+        if is_plain_field(&name) {
+            js::set_property(env, out, key, value)?;
+            continue;
+        }
+        if !js::truthy(env, value)? {
+            continue;
+        }
+        if !js::is_string(env, value) {
+            // The legacy `value.trim()` threw a TypeError here and the whole call failed.
+            return Err(CryptoError::new(
+                ErrorCode::InvalidArgType,
+                format!("Credential field \"{name}\" must be a string. Received type {}", js::type_name(env, value)),
+            ));
+        }
+        let text = js::string_utf8(env, value)?;
+        if encode_action_for_string(&text) == EncodeAction::Omit {
+            continue;
+        }
+        js::set_property(env, out, key, placeholder)?;
+        fields.push((field_key(env, key, name)?, text));
+    }
+    Ok(EncodeCredentialMap { out: Some(PinnedValue::new(env, out)?), password, fields, iv })
+}
+
+/// The JS-thread half of `decodeCredentialMap`. A non-object map gives `{}` as the legacy code
+/// did (strict mode: a TypeError). Values not in the encrypted shape pass through; non-strings
+/// become `''`; the rest are decrypted by the job.
+pub fn prepare_decode_map(map: &Unknown, password: Zeroizing<String>, strict: bool) -> ArgResult<DecodeCredentialMap> {
+    let (env, obj) = (env_of(map), raw(map));
+    let out = js::create_object(env)?;
+    let mut fields = Vec::new();
+    let mut not_strings = Vec::new();
+    // The legacy guard: `if (encryptedCredentials && typeof encryptedCredentials === 'object')`.
+    let is_object = matches!(js::type_of(env, obj), Ok(sys::ValueType::napi_object));
+    if !is_object && strict {
+        return Err(js::arg_type_error("credentials", "an object", env, obj));
+    }
+    if is_object {
+        let empty = js::create_string(env, "")?;
+        for (key, name, value) in js::own_entries(env, obj)? {
+            if !js::is_string(env, value) {
+                if strict {
+                    if is_plain_field(&name) {
+                        // Strict mode keeps what the encoder kept as it was (e.g. `isTestnet: true`).
+                        js::set_property(env, out, key, value)?;
+                        continue;
+                    }
+                    not_strings.push(name);
+                }
+                js::set_property(env, out, key, empty)?;
+                continue;
+            }
+            let units = js::string_utf16(env, value)?;
+            if crate::cbc_format::first_two_parts(&units).is_none() {
+                // Empty or not `iv:ct`: the legacy code returned the value as it was ('' stays '').
+                js::set_property(env, out, key, value)?;
+                continue;
+            }
+            js::set_property(env, out, key, empty)?;
+            fields.push((field_key(env, key, name)?, units));
+        }
+    }
+    Ok(DecodeCredentialMap { out: Some(PinnedValue::new(env, out)?), password, fields, not_strings, strict })
+}
+
+/// `JSON.stringify(credentials)` by V8 itself. `undefined` (a function, a symbol, undefined) and
+/// a throwing serialization (BigInt, cycles, a throwing toJSON) are argument errors.
+pub fn json_stringify(v: &Unknown) -> ArgResult<Zeroizing<String>> {
+    let (env, raw) = (env_of(v), raw(v));
+    match js::call_json(env, "stringify", raw) {
+        Ok(json) if js::is_string(env, json) => js::string_utf8(env, json),
+        Ok(_) => Err(CryptoError::new(
+            ErrorCode::InvalidArgType,
+            format!("The \"credentials\" argument is not JSON-serializable. Received type {}", js::type_name(env, raw)),
+        )),
+        Err(e) => Err(e.unwrap_or_else(|| {
+            CryptoError::new(
+                ErrorCode::InvalidArgValue,
+                "The \"credentials\" argument could not be serialized to JSON (a BigInt, a cycle, or a throwing toJSON)",
+            )
+        })),
+    }
+}

@@ -1,0 +1,241 @@
+//! Raw N-API helpers for the binding layer: reading and writing JavaScript values with exactly
+//! the semantics the legacy code saw (string code units, own enumerable keys, truthiness, the
+//! global JSON), and building the Error objects we throw.
+
+use std::ptr;
+
+use napi::sys;
+use zeroize::Zeroizing;
+
+use crate::error::{CryptoError, ErrorCode};
+
+pub type RawEnv = sys::napi_env;
+pub type RawValue = sys::napi_value;
+
+/// Any N-API failure here means the engine refused a basic operation (e.g. a pending exception or
+/// a terminating worker). It is reported as an error, never a panic.
+fn engine_error() -> CryptoError {
+    CryptoError::new(ErrorCode::InvalidArgValue, "The JavaScript engine refused an operation on an argument")
+}
+
+fn check(status: sys::napi_status) -> Result<(), CryptoError> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(engine_error())
+    }
+}
+
+pub fn type_of(env: RawEnv, v: RawValue) -> Result<sys::napi_valuetype, CryptoError> {
+    let mut t = 0;
+    check(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+    Ok(t)
+}
+
+/// The `typeof` name, for error messages (never the value itself: it may be a secret).
+pub fn type_name(env: RawEnv, v: RawValue) -> &'static str {
+    match type_of(env, v) {
+        Ok(sys::ValueType::napi_undefined) => "undefined",
+        Ok(sys::ValueType::napi_null) => "null",
+        Ok(sys::ValueType::napi_boolean) => "boolean",
+        Ok(sys::ValueType::napi_number) => "number",
+        Ok(sys::ValueType::napi_string) => "string",
+        Ok(sys::ValueType::napi_symbol) => "symbol",
+        Ok(sys::ValueType::napi_object) => "object",
+        Ok(sys::ValueType::napi_function) => "function",
+        Ok(sys::ValueType::napi_bigint) => "bigint",
+        _ => "unknown",
+    }
+}
+
+pub fn is_string(env: RawEnv, v: RawValue) -> bool {
+    matches!(type_of(env, v), Ok(sys::ValueType::napi_string))
+}
+
+pub fn is_nullish(env: RawEnv, v: RawValue) -> bool {
+    matches!(type_of(env, v), Ok(sys::ValueType::napi_undefined) | Ok(sys::ValueType::napi_null))
+}
+
+pub fn arg_type_error(name: &str, expected: &str, env: RawEnv, v: RawValue) -> CryptoError {
+    CryptoError::new(
+        ErrorCode::InvalidArgType,
+        format!("The \"{name}\" argument must be {expected}. Received type {}", type_name(env, v)),
+    )
+}
+
+/// A string's UTF-8 bytes as Node's `Buffer.from(s, 'utf8')` gives them (a lone surrogate becomes
+/// EF BF BD). Zeroized on drop: these are plaintexts and passwords.
+pub fn string_utf8(env: RawEnv, v: RawValue) -> Result<Zeroizing<String>, CryptoError> {
+    let mut len = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
+    let mut buf = Zeroizing::new(vec![0u8; len + 1]);
+    let mut written = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written) })?;
+    buf.truncate(written);
+    // V8 writes well-formed UTF-8 (lone surrogates replaced); anything else is an engine fault.
+    match String::from_utf8(std::mem::take(&mut *buf)) {
+        Ok(s) => Ok(Zeroizing::new(s)),
+        Err(e) => {
+            let mut bytes = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut bytes);
+            Err(engine_error())
+        }
+    }
+}
+
+/// A string's UTF-16 code units, exactly as JavaScript holds them (lone surrogates included).
+pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, CryptoError> {
+    let mut len = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) })?;
+    let mut buf = Zeroizing::new(vec![0u16; len + 1]);
+    let mut written = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf16(env, v, buf.as_mut_ptr(), len + 1, &mut written) })?;
+    buf.truncate(written);
+    Ok(buf)
+}
+
+pub fn create_string(env: RawEnv, s: &str) -> Result<RawValue, CryptoError> {
+    let mut out = ptr::null_mut();
+    check(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) })?;
+    Ok(out)
+}
+
+pub fn create_object(env: RawEnv) -> Result<RawValue, CryptoError> {
+    let mut out = ptr::null_mut();
+    check(unsafe { sys::napi_create_object(env, &mut out) })?;
+    Ok(out)
+}
+
+pub fn truthy(env: RawEnv, v: RawValue) -> Result<bool, CryptoError> {
+    let mut b = ptr::null_mut();
+    check(unsafe { sys::napi_coerce_to_bool(env, v, &mut b) })?;
+    let mut out = false;
+    check(unsafe { sys::napi_get_value_bool(env, b, &mut out) })?;
+    Ok(out)
+}
+
+/// `Object.keys(obj)` with the values: own, enumerable, string-keyed, in JavaScript's order.
+/// Each key is returned as its JS value (to set on the output object) and as Rust text.
+pub fn own_entries(env: RawEnv, obj: RawValue) -> Result<Vec<(RawValue, String, RawValue)>, CryptoError> {
+    let mut names = ptr::null_mut();
+    check(unsafe {
+        sys::napi_get_all_property_names(
+            env,
+            obj,
+            sys::KeyCollectionMode::own_only,
+            sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+            sys::KeyConversion::numbers_to_strings,
+            &mut names,
+        )
+    })?;
+    let mut len = 0u32;
+    check(unsafe { sys::napi_get_array_length(env, names, &mut len) })?;
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let mut key = ptr::null_mut();
+        check(unsafe { sys::napi_get_element(env, names, i, &mut key) })?;
+        let mut value = ptr::null_mut();
+        check(unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
+        let name = string_utf8(env, key)?;
+        out.push((key, name.to_string(), value));
+    }
+    Ok(out)
+}
+
+/// `obj[key] = value`, with assignment semantics (as the legacy code's `out[key] = value`).
+pub fn set_property(env: RawEnv, obj: RawValue, key: RawValue, value: RawValue) -> Result<(), CryptoError> {
+    check(unsafe { sys::napi_set_property(env, obj, key, value) })
+}
+
+pub fn set_named(env: RawEnv, obj: RawValue, key: &str, value: RawValue) -> Result<(), CryptoError> {
+    let k = create_string(env, key)?;
+    set_property(env, obj, k, value)
+}
+
+/// Call `JSON.stringify` or `JSON.parse` of the global JSON, so the result is V8's to the letter.
+/// A JavaScript exception is cleared and reported as `Err(None)`: its message may quote the input.
+pub fn call_json(env: RawEnv, method: &str, arg: RawValue) -> Result<RawValue, Option<CryptoError>> {
+    let mut global = ptr::null_mut();
+    check(unsafe { sys::napi_get_global(env, &mut global) }).map_err(Some)?;
+    let json_key = create_string(env, "JSON").map_err(Some)?;
+    let mut json = ptr::null_mut();
+    check(unsafe { sys::napi_get_property(env, global, json_key, &mut json) }).map_err(Some)?;
+    let method_key = create_string(env, method).map_err(Some)?;
+    let mut func = ptr::null_mut();
+    check(unsafe { sys::napi_get_property(env, json, method_key, &mut func) }).map_err(Some)?;
+    let mut result = ptr::null_mut();
+    let status = unsafe { sys::napi_call_function(env, json, func, 1, &arg, &mut result) };
+    if status == sys::Status::napi_ok {
+        return Ok(result);
+    }
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if pending {
+        let mut exception = ptr::null_mut();
+        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+        return Err(None);
+    }
+    Err(Some(engine_error()))
+}
+
+/// A strong reference that keeps a JS value alive while work runs on the libuv pool.
+/// Created and used only on the JS thread; the pool thread only moves it.
+pub struct PinnedValue {
+    env: RawEnv,
+    reference: sys::napi_ref,
+}
+
+// SAFETY: the reference is only dereferenced and deleted on the JS thread (in `resolve`), which is
+// where it was created; the pool thread merely carries the pointer.
+unsafe impl Send for PinnedValue {}
+
+impl PinnedValue {
+    pub fn new(env: RawEnv, value: RawValue) -> Result<Self, CryptoError> {
+        let mut reference = ptr::null_mut();
+        check(unsafe { sys::napi_create_reference(env, value, 1, &mut reference) })?;
+        Ok(PinnedValue { env, reference })
+    }
+
+    /// The value, releasing the reference. Call on the JS thread.
+    pub fn take(self) -> Result<RawValue, CryptoError> {
+        let mut value = ptr::null_mut();
+        let status = unsafe { sys::napi_get_reference_value(self.env, self.reference, &mut value) };
+        unsafe { sys::napi_delete_reference(self.env, self.reference) };
+        check(status)?;
+        Ok(value)
+    }
+}
+
+/// Build the Error we throw: `TypeError` for argument types, `Error` otherwise, with `code`.
+/// `message` overrides the error's own message (the legacy services' fixed messages) and the
+/// detailed error then becomes `cause`. `fields` names failed credential fields (never values).
+pub fn build_error(
+    env: RawEnv,
+    err: &CryptoError,
+    message: Option<&str>,
+    fields: Option<&[String]>,
+) -> Result<RawValue, CryptoError> {
+    let code = create_string(env, err.code.as_str())?;
+    let msg = create_string(env, message.unwrap_or(&err.message))?;
+    let mut out = ptr::null_mut();
+    let status = if err.code.is_type_error() {
+        unsafe { sys::napi_create_type_error(env, code, msg, &mut out) }
+    } else {
+        unsafe { sys::napi_create_error(env, code, msg, &mut out) }
+    };
+    check(status)?;
+    if message.is_some() {
+        let cause = build_error(env, err, None, None)?;
+        set_named(env, out, "cause", cause)?;
+    }
+    if let Some(fields) = fields {
+        let mut arr = ptr::null_mut();
+        check(unsafe { sys::napi_create_array_with_length(env, fields.len(), &mut arr) })?;
+        for (i, f) in fields.iter().enumerate() {
+            let s = create_string(env, f)?;
+            check(unsafe { sys::napi_set_element(env, arr, i as u32, s) })?;
+        }
+        set_named(env, out, "fields", arr)?;
+    }
+    Ok(out)
+}
