@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::credential_map::{encode_action_for_string, is_plain_field, EncodeAction};
 use crate::error::{CryptoError, ErrorCode};
+use crate::kdf::{KeySource, LegacySalt};
 use crate::js::{self, PinnedValue, RawEnv, RawValue};
 use crate::ops::{DecodeCredentialMap, EncodeCredentialMap, FieldKey};
 use crate::secure_storage::SecureStorageKey;
@@ -33,15 +34,35 @@ pub fn utf8(v: &Unknown, name: &str) -> ArgResult<Zeroizing<String>> {
 /// A required string argument, as UTF-16 code units (encrypted strings and hex keys, which Node
 /// decoded code unit by code unit).
 pub fn utf16(v: &Unknown, name: &str) -> ArgResult<Zeroizing<Vec<u16>>> {
+    utf16_check(v, name)?;
+    js::string_utf16(env_of(v), raw(v))
+}
+
+/// An encrypted-string argument: public data, so not zeroized.
+pub fn ciphertext(v: &Unknown, name: &str) -> ArgResult<Vec<u16>> {
+    utf16_check(v, name)?;
+    Ok(std::mem::take(&mut *js::string_utf16(env_of(v), raw(v))?))
+}
+
+fn utf16_check(v: &Unknown, name: &str) -> ArgResult<()> {
     let (env, raw) = (env_of(v), raw(v));
     if !js::is_string(env, raw) {
         return Err(js::arg_type_error(name, "of type string", env, raw));
     }
-    js::string_utf16(env, raw)
+    Ok(())
 }
 
 pub fn secure_key(v: &Unknown, name: &str) -> ArgResult<SecureStorageKey> {
-    Ok(SecureStorageKey::from_hex(&utf16(v, name)?))
+    SecureStorageKey::from_hex(&utf16(v, name)?)
+}
+
+/// A password argument, looked up in the key cache now (kept only if it must be derived).
+pub fn password(v: &Unknown, salt: LegacySalt) -> ArgResult<KeySource> {
+    let (env, raw) = (env_of(v), raw(v));
+    if !js::is_string(env, raw) {
+        return Err(js::arg_type_error("password", "of type string", env, raw));
+    }
+    js::with_utf8(env, raw, |bytes| KeySource::new(bytes, salt))?
 }
 
 /// An optional options object, read through its `#[napi(object)]` type.
@@ -78,7 +99,7 @@ fn field_key(env: RawEnv, key: RawValue, name: String) -> ArgResult<FieldKey> {
 /// until the job fills them in).
 pub fn prepare_encode_map(
     map: &Unknown,
-    password: Zeroizing<String>,
+    key: KeySource,
     iv: Option<[u8; 16]>,
 ) -> ArgResult<EncodeCredentialMap> {
     let (env, obj) = (env_of(map), raw(map));
@@ -110,13 +131,13 @@ pub fn prepare_encode_map(
         js::set_property(env, out, key, placeholder)?;
         fields.push((field_key(env, key, name)?, text));
     }
-    Ok(EncodeCredentialMap { out: Some(PinnedValue::new(env, out)?), password, fields, iv })
+    Ok(EncodeCredentialMap { out: Some(PinnedValue::new(env, out)?), key, fields, iv })
 }
 
 /// The JS-thread half of `decodeCredentialMap`. A non-object map gives `{}` as the legacy code
 /// did (strict mode: a TypeError). Values not in the encrypted shape pass through; non-strings
 /// become `''`; the rest are decrypted by the job.
-pub fn prepare_decode_map(map: &Unknown, password: Zeroizing<String>, strict: bool) -> ArgResult<DecodeCredentialMap> {
+pub fn prepare_decode_map(map: &Unknown, key: KeySource, strict: bool) -> ArgResult<DecodeCredentialMap> {
     let (env, obj) = (env_of(map), raw(map));
     let out = js::create_object(env)?;
     let mut fields = Vec::new();
@@ -151,7 +172,7 @@ pub fn prepare_decode_map(map: &Unknown, password: Zeroizing<String>, strict: bo
             fields.push((field_key(env, key, name)?, units));
         }
     }
-    Ok(DecodeCredentialMap { out: Some(PinnedValue::new(env, out)?), password, fields, not_strings, strict })
+    Ok(DecodeCredentialMap { out: Some(PinnedValue::new(env, out)?), key, fields, not_strings, strict })
 }
 
 /// `JSON.stringify(credentials)` by V8 itself. `undefined` (a function, a symbol, undefined) and

@@ -6,43 +6,50 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
 use aes::Aes256;
 use zeroize::Zeroizing;
 
-use crate::codec::{decode_hex_lenient, decode_hex_update, decode_utf8_lossy, encode_hex_into};
+use crate::codec::{find_unit, decode_hex_lenient_exact, decode_hex_update, decode_utf8_lossy, encode_hex_into, ascii_to_string};
 use crate::error::{CryptoError, Result};
 use crate::kdf::KeyMaterial;
 
-type CbcEnc = cbc::Encryptor<Aes256>;
-type CbcDec = cbc::Decryptor<Aes256>;
+type CbcEnc<'a> = cbc::Encryptor<&'a Aes256>;
+type CbcDec<'a> = cbc::Decryptor<&'a Aes256>;
 
 const COLON: u16 = b':' as u16;
 
-/// AES-256-CBC with PKCS#7 padding.
+/// AES-256-CBC with PKCS#7 padding. The mode borrows the cached, expanded key.
 pub fn cbc_encrypt(aes: &Aes256, iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
-    CbcEnc::inner_iv_init(aes.clone(), iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext)
+    CbcEnc::inner_iv_init(aes, iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext)
 }
 
-/// AES-256-CBC decryption with OpenSSL's checks: the ciphertext must be a non-zero multiple of the
-/// block size ("wrong final block length") and the padding must be valid ("bad decrypt").
-pub fn cbc_decrypt(aes: &Aes256, iv: &[u8; 16], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+/// AES-256-CBC decryption in place, with OpenSSL's checks: the ciphertext must be a non-zero
+/// multiple of the block size ("wrong final block length") and the padding must be valid
+/// ("bad decrypt"). On success `buf` is truncated to the plaintext.
+pub fn cbc_decrypt_in_place(aes: &Aes256, iv: &[u8; 16], buf: &mut Vec<u8>) -> Result<()> {
+    if buf.is_empty() || buf.len() % 16 != 0 {
         return Err(CryptoError::wrong_final_block_length());
     }
-    let mut buf = Zeroizing::new(ciphertext.to_vec());
-    let len = CbcDec::inner_iv_init(aes.clone(), iv.into())
-        .decrypt_padded::<Pkcs7>(&mut buf)
+    let len = CbcDec::inner_iv_init(aes, iv.into())
+        .decrypt_padded::<Pkcs7>(buf)
         .map_err(|_| CryptoError::bad_decrypt())?
         .len();
     buf.truncate(len);
+    Ok(())
+}
+
+/// [`cbc_decrypt_in_place`] on a copy.
+pub fn cbc_decrypt(aes: &Aes256, iv: &[u8; 16], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    cbc_decrypt_in_place(aes, iv, &mut buf)?;
     Ok(buf)
 }
 
 /// `AuthService.encryptData` with a given IV.
 pub fn encrypt_with_iv(key: &KeyMaterial, iv: &[u8; 16], plaintext: &[u8]) -> String {
     let ct = cbc_encrypt(key.aes(), iv, plaintext);
-    let mut out = String::with_capacity(33 + ct.len() * 2);
+    let mut out = Vec::with_capacity(33 + ct.len() * 2);
     encode_hex_into(iv, &mut out);
-    out.push(':');
+    out.push(b':');
     encode_hex_into(&ct, &mut out);
-    out
+    ascii_to_string(out)
 }
 
 /// `AuthService.encryptData` with a fresh random IV.
@@ -52,29 +59,35 @@ pub fn encrypt(key: &KeyMaterial, plaintext: &[u8]) -> Result<String> {
 
 /// `decryptData`'s shape check: exactly two `:` parts, both non-empty.
 pub fn split_encrypted(encrypted: &[u16]) -> Result<(&[u16], &[u16])> {
-    let mut parts = encrypted.split(|&u| u == COLON);
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(iv), Some(ct), None) if !iv.is_empty() && !ct.is_empty() => Ok((iv, ct)),
-        _ => Err(CryptoError::invalid_format()),
+    let (iv, ct) = match find_unit(encrypted, COLON) {
+        Some(i) => (&encrypted[..i], &encrypted[i + 1..]),
+        None => return Err(CryptoError::invalid_format()),
+    };
+    if iv.is_empty() || ct.is_empty() || find_unit(ct, COLON).is_some() {
+        return Err(CryptoError::invalid_format());
     }
+    Ok((iv, ct))
 }
 
 /// The credential-map decoder's shape check: `const [ivHex, encryptedHex] = value.split(':')`,
 /// both non-empty; any further parts are ignored, as the legacy destructuring ignored them.
 pub fn first_two_parts(value: &[u16]) -> Option<(&[u16], &[u16])> {
-    let mut parts = value.split(|&u| u == COLON);
-    match (parts.next(), parts.next()) {
-        (Some(iv), Some(ct)) if !iv.is_empty() && !ct.is_empty() => Some((iv, ct)),
-        _ => None,
-    }
+    let i = find_unit(value, COLON)?;
+    let (iv, rest) = (&value[..i], &value[i + 1..]);
+    let ct = match find_unit(rest, COLON) {
+        Some(j) => &rest[..j],
+        None => rest,
+    };
+    (!iv.is_empty() && !ct.is_empty()).then_some((iv, ct))
 }
 
 /// Decrypt an IV part and a ciphertext part, in the legacy order of checks: the IV (lenient hex,
 /// must give 16 bytes), then the ciphertext hex (odd length is an error), then the padding.
 pub fn decrypt_parts(key: &KeyMaterial, iv_hex: &[u16], ct_hex: &[u16]) -> Result<Zeroizing<Vec<u8>>> {
-    let iv: [u8; 16] = decode_hex_lenient(iv_hex).try_into().map_err(|_| CryptoError::invalid_iv())?;
-    let ct = decode_hex_update(ct_hex)?;
-    cbc_decrypt(key.aes(), &iv, &ct)
+    let iv = decode_hex_lenient_exact::<16>(iv_hex).ok_or_else(CryptoError::invalid_iv)?;
+    let mut buf = Zeroizing::new(decode_hex_update(ct_hex)?);
+    cbc_decrypt_in_place(key.aes(), &iv, &mut buf)?;
+    Ok(buf)
 }
 
 /// `AuthService.decryptData`. A wrong key that happens to leave valid padding returns garbage,

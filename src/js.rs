@@ -66,12 +66,21 @@ pub fn arg_type_error(name: &str, expected: &str, env: RawEnv, v: RawValue) -> C
 /// A string's UTF-8 bytes as Node's `Buffer.from(s, 'utf8')` gives them (a lone surrogate becomes
 /// EF BF BD). Zeroized on drop: these are plaintexts and passwords.
 pub fn string_utf8(env: RawEnv, v: RawValue) -> Result<Zeroizing<String>, CryptoError> {
-    let mut len = 0usize;
-    check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
-    let mut buf = Zeroizing::new(vec![0u8; len + 1]);
+    // Short strings (the common case) are written in one call; asking V8 for the UTF-8 length
+    // first costs a full pass over the string.
+    const FAST: usize = 256;
+    let mut buf = Zeroizing::new(Vec::<u8>::with_capacity(FAST));
     let mut written = 0usize;
-    check(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written) })?;
-    buf.truncate(written);
+    check(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), FAST, &mut written) })?;
+    if written + 4 >= FAST {
+        // Possibly truncated (V8 stops before a character that does not fit): ask for the length.
+        let mut len = 0usize;
+        check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
+        buf = Zeroizing::new(Vec::with_capacity(len + 1));
+        check(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written) })?;
+    }
+    // SAFETY: N-API wrote `written` initialized bytes into the buffer's capacity.
+    unsafe { buf.set_len(written) };
     // V8 writes well-formed UTF-8 (lone surrogates replaced); anything else is an engine fault.
     match String::from_utf8(std::mem::take(&mut *buf)) {
         Ok(s) => Ok(Zeroizing::new(s)),
@@ -83,20 +92,46 @@ pub fn string_utf8(env: RawEnv, v: RawValue) -> Result<Zeroizing<String>, Crypto
     }
 }
 
+/// Run `f` on a string's UTF-8 bytes without a heap copy when it is short (passwords): the bytes
+/// live in a stack buffer that is zeroized afterwards.
+pub fn with_utf8<R>(env: RawEnv, v: RawValue, f: impl FnOnce(&[u8]) -> R) -> Result<R, CryptoError> {
+    const FAST: usize = 128;
+    let mut stack = [0u8; FAST];
+    let mut written = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf8(env, v, stack.as_mut_ptr().cast(), FAST, &mut written) })?;
+    if written + 4 < FAST {
+        let result = f(&stack[..written]);
+        // Only the bytes N-API wrote (and its NUL) can hold anything.
+        zeroize::Zeroize::zeroize(&mut stack[..=written]);
+        return Ok(result);
+    }
+    zeroize::Zeroize::zeroize(&mut stack[..]);
+    let long = string_utf8(env, v)?;
+    Ok(f(long.as_bytes()))
+}
+
 /// A string's UTF-16 code units, exactly as JavaScript holds them (lone surrogates included).
 pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, CryptoError> {
+    // The length query is O(1) for UTF-16.
     let mut len = 0usize;
     check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) })?;
-    let mut buf = Zeroizing::new(vec![0u16; len + 1]);
+    let mut buf = Zeroizing::new(Vec::<u16>::with_capacity(len + 1));
     let mut written = 0usize;
     check(unsafe { sys::napi_get_value_string_utf16(env, v, buf.as_mut_ptr(), len + 1, &mut written) })?;
-    buf.truncate(written);
+    // SAFETY: N-API wrote `written` initialized code units into the buffer's capacity.
+    unsafe { buf.set_len(written.min(len)) };
     Ok(buf)
 }
 
 pub fn create_string(env: RawEnv, s: &str) -> Result<RawValue, CryptoError> {
     let mut out = ptr::null_mut();
-    check(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) })?;
+    // ASCII (every hex output, most secrets) is Latin-1 too, and V8 copies Latin-1 without decoding.
+    let status = if s.is_ascii() {
+        unsafe { sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut out) }
+    } else {
+        unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) }
+    };
+    check(status)?;
     Ok(out)
 }
 

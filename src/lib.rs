@@ -32,6 +32,7 @@ mod binding {
 
     use crate::args;
     use crate::error::CryptoError;
+    use crate::kdf::LegacySalt;
     use crate::ops::{DecodeCredentialMap, DecryptData, DecryptSecure, EncodeCredentialMap, EncryptData, EncryptSecure, Job, JsAny};
 
     /// Options of `encryptData` and `encodeCredentialMap`.
@@ -65,16 +66,16 @@ mod binding {
     fn encrypt_data_job(data: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<EncryptData> {
         Job::new((|| {
             let data = args::utf8(data, "data")?;
-            let password = args::utf8(password, "password")?;
+            let key = args::password(password, LegacySalt::Salt)?;
             let options = args::options::<EncryptOptions>(options)?;
             let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
-            Ok::<_, CryptoError>(EncryptData { data, password, iv })
+            Ok::<_, CryptoError>(EncryptData { data, key, iv })
         })())
     }
 
     fn decrypt_data_job(encrypted: &Unknown, password: &Unknown) -> Job<DecryptData> {
         Job::new((|| {
-            Ok(DecryptData { encrypted: args::utf16(encrypted, "encrypted")?, password: args::utf8(password, "password")? })
+            Ok(DecryptData { encrypted: args::ciphertext(encrypted, "encrypted")?, key: args::password(password, LegacySalt::Salt)? })
         })())
     }
 
@@ -91,7 +92,7 @@ mod binding {
 
     fn decrypt_secure_job(encrypted: &Unknown, hex_key: &Unknown, credentials: bool) -> Job<DecryptSecure> {
         Job::new((|| {
-            Ok(DecryptSecure { encrypted: args::utf16(encrypted, "encrypted")?, key: args::secure_key(hex_key, "hexKey")?, credentials })
+            Ok(DecryptSecure { encrypted: args::ciphertext(encrypted, "encrypted")?, key: args::secure_key(hex_key, "hexKey")?, credentials })
         })())
     }
 
@@ -101,19 +102,19 @@ mod binding {
 
     fn encode_map_job(map: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<EncodeCredentialMap> {
         Job::new((|| {
-            let password = args::utf8(password, "password")?;
+            let key = args::password(password, LegacySalt::Salt)?;
             let options = args::options::<EncryptOptions>(options)?;
             let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
-            args::prepare_encode_map(map, password, iv)
+            args::prepare_encode_map(map, key, iv)
         })())
     }
 
     fn decode_map_job(map: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<DecodeCredentialMap> {
         Job::new((|| {
-            let password = args::utf8(password, "password")?;
+            let key = args::password(password, LegacySalt::Salt)?;
             let options = args::options::<DecodeCredentialMapOptions>(options)?;
             let strict = options.and_then(|o| o.strict).unwrap_or(false);
-            args::prepare_decode_map(map, password, strict)
+            args::prepare_decode_map(map, key, strict)
         })())
     }
 

@@ -12,7 +12,7 @@ use crate::cbc_format;
 use crate::codec::decode_utf8_lossy;
 use crate::error::{CryptoError, ErrorCode};
 use crate::js::{self, PinnedValue, RawEnv, RawValue};
-use crate::kdf::{cached_key, LegacySalt};
+use crate::kdf::KeySource;
 use crate::secure_storage::{self, SecureStorageKey};
 
 /// An error on its way to JS, with the credential fields it concerns (strict map decoding).
@@ -128,7 +128,7 @@ fn string_to_js(env: RawEnv, s: &str) -> Result<RawValue, Failure> {
 /// `AuthService.encryptData`.
 pub struct EncryptData {
     pub data: Zeroizing<String>,
-    pub password: Zeroizing<String>,
+    pub key: KeySource,
     pub iv: Option<[u8; 16]>,
 }
 
@@ -136,7 +136,7 @@ impl Operation for EncryptData {
     type Output = String;
 
     fn run(&mut self) -> Result<String, Failure> {
-        let key = cached_key(self.password.as_bytes(), LegacySalt::Salt)?;
+        let key = self.key.key()?;
         Ok(match &self.iv {
             Some(iv) => cbc_format::encrypt_with_iv(&key, iv, self.data.as_bytes()),
             None => cbc_format::encrypt(&key, self.data.as_bytes())?,
@@ -150,8 +150,9 @@ impl Operation for EncryptData {
 
 /// `AuthService.decryptData`.
 pub struct DecryptData {
-    pub encrypted: Zeroizing<Vec<u16>>,
-    pub password: Zeroizing<String>,
+    /// Ciphertext is public: no need to zeroize it.
+    pub encrypted: Vec<u16>,
+    pub key: KeySource,
 }
 
 impl Operation for DecryptData {
@@ -159,9 +160,9 @@ impl Operation for DecryptData {
 
     fn run(&mut self) -> Result<Zeroizing<String>, Failure> {
         // The shape check first: malformed input never costs a key derivation.
-        cbc_format::split_encrypted(&self.encrypted)?;
-        let key = cached_key(self.password.as_bytes(), LegacySalt::Salt)?;
-        Ok(Zeroizing::new(cbc_format::decrypt(&key, &self.encrypted)?))
+        let (iv, ct) = cbc_format::split_encrypted(&self.encrypted)?;
+        let key = self.key.key()?;
+        Ok(Zeroizing::new(cbc_format::decrypt_to_string(&key, iv, ct)?))
     }
 
     fn to_js(&mut self, env: RawEnv, out: Zeroizing<String>) -> Result<RawValue, Failure> {
@@ -183,7 +184,7 @@ impl Operation for EncryptSecure {
 
     fn run(&mut self) -> Result<String, Failure> {
         self.key.check_strength(self.allow_weak_key)?;
-        let key = cached_key(self.key.as_bytes(), LegacySalt::AxisorSalt)?;
+        let key = self.key.material()?;
         Ok(match &self.iv {
             Some(iv) => secure_storage::encrypt_with_iv(&key, iv, self.plaintext.as_bytes()),
             None => secure_storage::encrypt(&key, self.plaintext.as_bytes())?,
@@ -202,7 +203,7 @@ impl Operation for EncryptSecure {
 /// SecureStorageService decryption to a string (`decryptSecure`) or to parsed JSON
 /// (`decryptCredentials`, parsed by V8's own `JSON.parse`).
 pub struct DecryptSecure {
-    pub encrypted: Zeroizing<Vec<u16>>,
+    pub encrypted: Vec<u16>,
     pub key: SecureStorageKey,
     pub credentials: bool,
 }
@@ -214,7 +215,7 @@ impl Operation for DecryptSecure {
         if self.encrypted.iter().filter(|&&u| u == b':' as u16).count() != 2 {
             return Err(CryptoError::invalid_format().into());
         }
-        let key = cached_key(self.key.as_bytes(), LegacySalt::AxisorSalt)?;
+        let key = self.key.material()?;
         let mut plain = secure_storage::decrypt(&key, &self.encrypted)?;
         Ok(Zeroizing::new(decode_utf8_lossy(std::mem::take(&mut *plain))))
     }
@@ -258,7 +259,7 @@ fn set_field(env: RawEnv, obj: RawValue, key: &FieldKey, value: &str) -> Result<
 /// with every kept field in order; the encrypted values are filled in by `to_js`.
 pub struct EncodeCredentialMap {
     pub out: Option<PinnedValue>,
-    pub password: Zeroizing<String>,
+    pub key: KeySource,
     pub fields: Vec<(FieldKey, Zeroizing<String>)>,
     pub iv: Option<[u8; 16]>,
 }
@@ -270,7 +271,7 @@ impl Operation for EncodeCredentialMap {
         if self.fields.is_empty() {
             return Ok(Vec::new());
         }
-        let key = cached_key(self.password.as_bytes(), LegacySalt::Salt)?;
+        let key = self.key.key()?;
         let mut out = Vec::with_capacity(self.fields.len());
         for (_, value) in &self.fields {
             out.push(match &self.iv {
@@ -299,7 +300,7 @@ impl Operation for EncodeCredentialMap {
 /// `UserExchangeAccountService.decryptCredentials`, per field.
 pub struct DecodeCredentialMap {
     pub out: Option<PinnedValue>,
-    pub password: Zeroizing<String>,
+    pub key: KeySource,
     /// Fields in the encrypted shape (two non-empty `:` parts), with their value's code units.
     pub fields: Vec<(FieldKey, Zeroizing<Vec<u16>>)>,
     /// Fields whose value was not a string (strict mode fails on them).
@@ -323,7 +324,7 @@ impl Operation for DecodeCredentialMap {
         if self.fields.is_empty() {
             return Ok(Vec::new());
         }
-        let key = cached_key(self.password.as_bytes(), LegacySalt::Salt)?;
+        let key = self.key.key()?;
         let mut out = Vec::with_capacity(self.fields.len());
         let mut failed = Vec::new();
         let mut first_error = None;

@@ -6,33 +6,41 @@ use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Nonce, Tag};
 use zeroize::Zeroizing;
 
-use crate::codec::{decode_hex_lenient, decode_hex_update, encode_hex_into};
+use crate::codec::{decode_hex_lenient, decode_hex_lenient_exact, decode_hex_update, encode_hex_into, ascii_to_string};
 use crate::error::{CryptoError, ErrorCode, Result};
-use crate::kdf::{Aes256Gcm16, KeyMaterial};
+use std::sync::Arc;
+
+use crate::kdf::{Aes256Gcm16, KeyMaterial, KeySource, LegacySalt};
 
 const COLON: u16 = b':' as u16;
 
 /// Fewer decoded key bytes than this is refused for encryption (see `SecureStorageKey::check_strength`).
 pub const MIN_KEY_BYTES: usize = 16;
 
-/// The scrypt password of the secure-storage format: `Buffer.from(ENCRYPTION_KEY, 'hex')`.
-/// Zeroized on drop.
-pub struct SecureStorageKey(Zeroizing<Vec<u8>>);
+/// The key of the secure-storage format. Its scrypt password is `Buffer.from(ENCRYPTION_KEY, 'hex')`;
+/// only the decoded length and the cache lookup (or the bytes to derive from, zeroized on drop)
+/// are kept.
+pub struct SecureStorageKey {
+    decoded_len: usize,
+    source: KeySource,
+}
 
 impl SecureStorageKey {
-    pub fn from_hex(units: &[u16]) -> Self {
-        SecureStorageKey(Zeroizing::new(decode_hex_lenient(units)))
+    pub fn from_hex(units: &[u16]) -> Result<Self> {
+        let password = Zeroizing::new(decode_hex_lenient(units));
+        Ok(SecureStorageKey { decoded_len: password.len(), source: KeySource::new(&password, LegacySalt::AxisorSalt)? })
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+    /// The derived key material (cached; derived on first use).
+    pub fn material(&self) -> Result<Arc<KeyMaterial>> {
+        self.source.key()
     }
 
     /// With the legacy derivation every non-hex ENCRYPTION_KEY decodes to zero bytes, so all such
     /// deployments share one public key (scrypt of the empty password). Encryption refuses a key
     /// that decodes to fewer than 16 bytes unless explicitly allowed.
     pub fn check_strength(&self, allow_weak: bool) -> Result<()> {
-        if allow_weak || self.0.len() >= MIN_KEY_BYTES {
+        if allow_weak || self.decoded_len >= MIN_KEY_BYTES {
             return Ok(());
         }
         Err(CryptoError::new(
@@ -40,7 +48,7 @@ impl SecureStorageKey {
             format!(
                 "The secure-storage key decodes to {} bytes of hex; at least {MIN_KEY_BYTES} are required \
                  (a non-hex key gives the same public key for everyone). Pass allowWeakKey to override.",
-                self.0.len()
+                self.decoded_len
             ),
         ))
     }
@@ -61,13 +69,13 @@ pub fn gcm16_decrypt(gcm: &Aes256Gcm16, iv: &[u8; 16], buf: &mut [u8], tag: &[u8
 pub fn encrypt_with_iv(key: &KeyMaterial, iv: &[u8; 16], plaintext: &[u8]) -> String {
     let mut buf = plaintext.to_vec();
     let tag = gcm16_encrypt(key.gcm16(), iv, &mut buf);
-    let mut out = String::with_capacity(66 + buf.len() * 2);
+    let mut out = Vec::with_capacity(66 + buf.len() * 2);
     encode_hex_into(iv, &mut out);
-    out.push(':');
+    out.push(b':');
     encode_hex_into(&tag, &mut out);
-    out.push(':');
+    out.push(b':');
     encode_hex_into(&buf, &mut out);
-    out
+    ascii_to_string(out)
 }
 
 pub fn encrypt(key: &KeyMaterial, plaintext: &[u8]) -> Result<String> {
@@ -87,7 +95,7 @@ pub fn decrypt(key: &KeyMaterial, encrypted: &[u16]) -> Result<Zeroizing<Vec<u8>
         (Some(a), Some(b), Some(c), None) => (a, b, c),
         _ => return Err(CryptoError::invalid_format()),
     };
-    let iv: [u8; 16] = decode_hex_lenient(iv_hex).try_into().map_err(|_| CryptoError::invalid_iv())?;
+    let iv = decode_hex_lenient_exact::<16>(iv_hex).ok_or_else(CryptoError::invalid_iv)?;
     let tag = decode_hex_lenient(tag_hex);
     let tag: [u8; 16] = tag.as_slice().try_into().map_err(|_| {
         CryptoError::new(

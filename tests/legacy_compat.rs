@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axisor_crypto::cbc_format;
 use axisor_crypto::codec::{decode_utf8_lossy, encode_hex, utf16_units};
@@ -33,21 +34,21 @@ fn vectors(suite: &str) -> Vec<(usize, Value)> {
 
 /// Derived keys per (key string, salt): scrypt runs once per distinct key in each test.
 #[derive(Default)]
-struct Keys(HashMap<(String, LegacySalt), KeyMaterial>);
+struct Keys(HashMap<(String, LegacySalt), Arc<KeyMaterial>>);
 
 impl Keys {
     /// scrypt(utf8(key), "salt"): AuthService and FileEncryptionService.
     fn utf8(&mut self, key: &str) -> &KeyMaterial {
         self.0
             .entry((key.to_owned(), LegacySalt::Salt))
-            .or_insert_with(|| KeyMaterial::derive(key.as_bytes(), LegacySalt::Salt))
+            .or_insert_with(|| Arc::new(KeyMaterial::derive(key.as_bytes(), LegacySalt::Salt)))
     }
 
     /// scrypt(Buffer.from(key, 'hex'), "axisor-salt"): SecureStorageService.
     fn secure_storage(&mut self, key: &str) -> &KeyMaterial {
         self.0.entry((key.to_owned(), LegacySalt::AxisorSalt)).or_insert_with(|| {
-            let password = SecureStorageKey::from_hex(&utf16_units(key));
-            KeyMaterial::derive(password.as_bytes(), LegacySalt::AxisorSalt)
+            // Through the production type: lenient hex decode, then scrypt under "axisor-salt".
+            SecureStorageKey::from_hex(&utf16_units(key)).and_then(|k| k.material()).expect("derive")
         })
     }
 }
