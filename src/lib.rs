@@ -86,14 +86,16 @@ mod binding {
             let options = args::options::<SecureEncryptOptions>(options)?;
             let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
             let allow_weak_key = options.as_ref().and_then(|o| o.allow_weak_key).unwrap_or(false);
-            Ok(EncryptSecure { plaintext, key, iv, allow_weak_key, credentials })
+            Ok(EncryptSecure { plaintext, key, iv, allow_weak_key })
         })())
+        .with_legacy_message(credentials.then_some("Failed to encrypt credentials"))
     }
 
     fn decrypt_secure_job(encrypted: &Unknown, hex_key: &Unknown, credentials: bool) -> Job<DecryptSecure> {
         Job::new((|| {
             Ok(DecryptSecure { encrypted: args::ciphertext(encrypted, "encrypted")?, key: args::secure_key(hex_key, "hexKey")?, credentials })
         })())
+        .with_legacy_message(credentials.then_some("Failed to decrypt credentials"))
     }
 
     fn credentials_json(credentials: &Unknown) -> std::result::Result<zeroize::Zeroizing<String>, CryptoError> {

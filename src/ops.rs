@@ -34,11 +34,6 @@ pub trait Operation: Send + Sized + 'static {
 
     fn to_js(&mut self, env: RawEnv, output: Self::Output) -> Result<RawValue, Failure>;
 
-    /// The fixed message the legacy service threw for any failure (the detail goes in `cause`).
-    fn legacy_message(&self) -> Option<&'static str> {
-        None
-    }
-
     /// Release JS references still held if `to_js` never ran. Called on the JS thread.
     fn release(&mut self) {}
 }
@@ -46,11 +41,19 @@ pub trait Operation: Send + Sized + 'static {
 /// A job: an operation whose arguments were valid, or the argument error to report.
 pub struct Job<O: Operation> {
     op: Result<O, CryptoError>,
+    legacy_message: Option<&'static str>,
 }
 
 impl<O: Operation> Job<O> {
     pub fn new(op: Result<O, CryptoError>) -> Self {
-        Job { op }
+        Job { op, legacy_message: None }
+    }
+
+    /// Report every failure (but argument type errors) with the fixed message the legacy service
+    /// threw; the detailed error becomes `cause`.
+    pub fn with_legacy_message(mut self, message: Option<&'static str>) -> Self {
+        self.legacy_message = message;
+        self
     }
 
     /// The sync export: the same body as the async one, run inline.
@@ -104,13 +107,12 @@ impl<O: Operation> Task for Job<O> {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<JsAny> {
         let raw = env.raw();
-        let (result, legacy_message) = match (&mut self.op, output) {
-            (Ok(op), Ok(out)) => (op.to_js(raw, out), op.legacy_message()),
-            (Ok(op), Err(f)) => (Err(f), op.legacy_message()),
-            (Err(_), Err(f)) => (Err(f), None),
-            (Err(e), Ok(_)) => (Err(Failure::from(e.clone())), None),
+        let result = match (&mut self.op, output) {
+            (Ok(op), Ok(out)) => op.to_js(raw, out),
+            (Ok(_), Err(f)) | (Err(_), Err(f)) => Err(f),
+            (Err(e), Ok(_)) => Err(Failure::from(e.clone())),
         };
-        result.map(JsAny).map_err(|f| to_napi_error(raw, &f, legacy_message))
+        result.map(JsAny).map_err(|f| to_napi_error(raw, &f, self.legacy_message))
     }
 
     fn finally(mut self, _env: Env) -> napi::Result<()> {
@@ -170,13 +172,12 @@ impl Operation for DecryptData {
     }
 }
 
-/// SecureStorageService encryption of a string (`encryptSecure`) or of JSON (`encryptCredentials`).
+/// SecureStorageService encryption (`encryptSecure`; `encryptCredentials` passes V8's JSON).
 pub struct EncryptSecure {
     pub plaintext: Zeroizing<String>,
     pub key: SecureStorageKey,
     pub iv: Option<[u8; 16]>,
     pub allow_weak_key: bool,
-    pub credentials: bool,
 }
 
 impl Operation for EncryptSecure {
@@ -193,10 +194,6 @@ impl Operation for EncryptSecure {
 
     fn to_js(&mut self, env: RawEnv, out: String) -> Result<RawValue, Failure> {
         string_to_js(env, &out)
-    }
-
-    fn legacy_message(&self) -> Option<&'static str> {
-        self.credentials.then_some("Failed to encrypt credentials")
     }
 }
 
@@ -231,10 +228,6 @@ impl Operation for DecryptSecure {
                 CryptoError::new(ErrorCode::InvalidFormat, "The decrypted credentials are not valid JSON")
             }))
         })
-    }
-
-    fn legacy_message(&self) -> Option<&'static str> {
-        self.credentials.then_some("Failed to decrypt credentials")
     }
 }
 

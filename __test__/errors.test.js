@@ -1,0 +1,145 @@
+'use strict'
+// Bad input never crashes: every malformed input gives an Error with a stable code (a TypeError
+// for argument types), sync and async alike, and no message carries a key, password or plaintext.
+const addon = require('..')
+const { outcome } = require('./helpers')
+
+const PASSWORD = 'errors-test-password-Zq9'
+const HEX_KEY = 'a3f1c0de9b7e4d2a8c6b5e4f3a2d1c0b9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b'
+const SECRET = 'plaintext-that-must-not-leak-7f3a'
+const isError = (e) => Object.prototype.toString.call(e) === '[object Error]'
+const isTypeError = (e) => isError(e) && e.name === 'TypeError'
+
+const notStrings = [undefined, null, 1, 0n, true, {}, [], () => 1, Symbol('s'), Buffer.from('ab')]
+
+function expectCode(result, code) {
+  expect(result.ok).toBeUndefined()
+  expect(isError(result.error)).toBe(true)
+  expect(result.error.code).toBe(code)
+  const text = `${result.error.message} ${result.error.cause ? result.error.cause.message : ''}`
+  for (const secret of [PASSWORD, HEX_KEY, SECRET]) expect(text.includes(secret)).toBe(false)
+}
+
+describe.each(['sync', 'async'])('%s', (mode) => {
+  const call = (name, ...args) => outcome(() => addon[mode === 'async' ? `${name}Async` : name](...args))
+  const enc = addon.encryptData(SECRET, PASSWORD)
+  const secure = addon.encryptSecure(SECRET, HEX_KEY)
+
+  test.each(notStrings.map((v) => [typeof v === 'symbol' ? 'symbol' : Object.prototype.toString.call(v), v]))(
+    'a %s where a string belongs is a TypeError',
+    async (_, bad) => {
+      for (const [name, args] of [
+        ['encryptData', [bad, PASSWORD]],
+        ['encryptData', [SECRET, bad]],
+        ['decryptData', [bad, PASSWORD]],
+        ['decryptData', [enc, bad]],
+        ['encryptSecure', [bad, HEX_KEY]],
+        ['encryptSecure', [SECRET, bad]],
+        ['decryptSecure', [bad, HEX_KEY]],
+        ['decryptSecure', [secure, bad]],
+        ['decryptCredentials', [bad, HEX_KEY]],
+        ['encodeCredentialMap', [{ a: 'b' }, bad]],
+        ['decodeCredentialMap', [{ a: enc }, bad]],
+      ]) {
+        const r = await call(name, ...args)
+        expectCode(r, 'ERR_INVALID_ARG_TYPE')
+        expect(isTypeError(r.error)).toBe(true)
+      }
+    },
+  )
+
+  test('missing arguments are TypeErrors', async () => {
+    for (const name of ['encryptData', 'decryptData', 'encryptSecure', 'decryptSecure', 'encryptCredentials', 'decryptCredentials']) {
+      expectCode(await call(name), 'ERR_INVALID_ARG_TYPE')
+    }
+  })
+
+  test('options of the wrong shape', async () => {
+    expectCode(await call('encryptData', SECRET, PASSWORD, 'x'), 'ERR_INVALID_ARG_TYPE')
+    expectCode(await call('encryptData', SECRET, PASSWORD, { iv: 'not a buffer' }), 'ERR_INVALID_ARG_TYPE')
+    expectCode(await call('encryptData', SECRET, PASSWORD, { iv: Buffer.alloc(15) }), 'ERR_INVALID_IV')
+    expectCode(await call('encryptSecure', SECRET, HEX_KEY, { allowWeakKey: 'yes' }), 'ERR_INVALID_ARG_TYPE')
+    expectCode(await call('decodeCredentialMap', { a: enc }, PASSWORD, { strict: 1 }), 'ERR_INVALID_ARG_TYPE')
+    // undefined and null options are no options
+    expect((await call('encryptData', SECRET, PASSWORD, undefined)).ok).toMatch(/^[0-9a-f]{32}:/)
+    expect((await call('encryptData', SECRET, PASSWORD, null)).ok).toMatch(/^[0-9a-f]{32}:/)
+  })
+
+  test('malformed encrypted strings', async () => {
+    const [iv, ct] = enc.split(':')
+    for (const s of ['', ':', 'a', `${iv}:`, `:${ct}`, `${iv}:${ct}:${ct}`, `${iv}${ct}`]) {
+      expectCode(await call('decryptData', s, PASSWORD), 'ERR_INVALID_FORMAT')
+    }
+    expectCode(await call('decryptData', `${iv}00:${ct}`, PASSWORD), 'ERR_INVALID_IV')
+    expectCode(await call('decryptData', `zz:${ct}`, PASSWORD), 'ERR_INVALID_IV')
+    expectCode(await call('decryptData', `${iv}:${ct}0`, PASSWORD), 'ERR_INVALID_FORMAT')
+    expectCode(await call('decryptData', `${iv}:${ct.slice(0, 30)}`, PASSWORD), 'ERR_BAD_DECRYPT')
+    expectCode(await call('decryptData', enc, `${PASSWORD}-wrong`), 'ERR_BAD_DECRYPT')
+    const [siv, tag, sct] = secure.split(':')
+    expectCode(await call('decryptSecure', `${siv}:${tag}`, HEX_KEY), 'ERR_INVALID_FORMAT')
+    expectCode(await call('decryptSecure', `${siv}:${tag.slice(0, 24)}:${sct}`, HEX_KEY), 'ERR_INVALID_AUTH_TAG')
+    expectCode(await call('decryptSecure', `${siv}:${tag}00:${sct}`, HEX_KEY), 'ERR_INVALID_AUTH_TAG')
+    expectCode(await call('decryptSecure', `${siv.slice(0, 24)}:${tag}:${sct}`, HEX_KEY), 'ERR_INVALID_IV')
+    expectCode(await call('decryptSecure', `${siv}:${tag}:${sct}0`, HEX_KEY), 'ERR_INVALID_FORMAT')
+    expectCode(await call('decryptSecure', `${siv}:${tag}:${sct.slice(2)}`, HEX_KEY), 'ERR_AUTH_FAILED')
+    expectCode(await call('decryptSecure', secure, HEX_KEY.replace('a', 'b')), 'ERR_AUTH_FAILED')
+  })
+
+  test('legacy messages for the credential services, with the code and cause', async () => {
+    const r = await call('decryptCredentials', 'x:y', HEX_KEY)
+    expectCode(r, 'ERR_INVALID_FORMAT')
+    expect(r.error.message).toBe('Failed to decrypt credentials')
+    expect(r.error.cause.message).toBe('Invalid encrypted data format')
+    // Valid ciphertext of something that is not JSON: the SyntaxError (which quotes the input) is dropped.
+    const notJson = await call('decryptCredentials', secure, HEX_KEY)
+    expectCode(notJson, 'ERR_INVALID_FORMAT')
+    expect(notJson.error.message).toBe('Failed to decrypt credentials')
+    const cyclic = {}
+    cyclic.self = cyclic
+    for (const bad of [cyclic, { n: 1n }]) {
+      const e = await call('encryptCredentials', bad, HEX_KEY)
+      expectCode(e, 'ERR_INVALID_ARG_VALUE')
+      expect(e.error.message).toBe('Failed to encrypt credentials')
+    }
+    for (const bad of [undefined, () => 1, Symbol('x')]) {
+      expectCode(await call('encryptCredentials', bad, HEX_KEY), 'ERR_INVALID_ARG_TYPE')
+    }
+    const throwing = { toJSON() { throw new Error(SECRET) } }
+    expectCode(await call('encryptCredentials', throwing, HEX_KEY), 'ERR_INVALID_ARG_VALUE')
+  })
+
+  test('weak secure-storage keys', async () => {
+    for (const k of ['', 'not-hex-at-all', 'abcd', '00112233445566778899aabbccddee']) {
+      const r = await call('encryptSecure', SECRET, k)
+      expectCode(r, 'ERR_WEAK_KEY')
+      expect(typeof (await call('encryptSecure', SECRET, k, { allowWeakKey: true })).ok).toBe('string')
+    }
+  })
+
+  test('strict credential-map decoding names the fields, never the values', async () => {
+    const map = { apiKey: enc, apiSecret: enc.replace(/.$/, (c) => (c === '0' ? '1' : '0')), n: 5, isTestnet: true }
+    const lax = await call('decodeCredentialMap', map, PASSWORD)
+    expect(lax.ok).toEqual({ apiKey: SECRET, apiSecret: expect.any(String), n: '', isTestnet: '' })
+    const r = await call('decodeCredentialMap', map, PASSWORD, { strict: true })
+    expect(isError(r.error)).toBe(true)
+    expect(r.error.fields).toEqual(['n'])
+    const r2 = await call('decodeCredentialMap', { apiKey: enc, bad: `${enc.split(':')[0]}:00` }, PASSWORD, { strict: true })
+    expectCode(r2, 'ERR_BAD_DECRYPT')
+    expect(r2.error.fields).toEqual(['bad'])
+    expect(r2.error.message).toContain('bad')
+    expectCode(await call('decodeCredentialMap', null, PASSWORD, { strict: true }), 'ERR_INVALID_ARG_TYPE')
+    expect((await call('decodeCredentialMap', null, PASSWORD)).ok).toEqual({})
+  })
+
+  test('a map with a throwing getter or a Proxy', async () => {
+    const getter = Object.defineProperty({}, 'apiKey', { enumerable: true, get() { throw new Error(SECRET) } })
+    const r = await call('encodeCredentialMap', getter, PASSWORD)
+    expect(isError(r.error)).toBe(true)
+    const proxy = new Proxy({ apiKey: 'v' }, { ownKeys() { throw new Error('trap') } })
+    expect(isError((await call('decodeCredentialMap', proxy, PASSWORD)).error)).toBe(true)
+  })
+})
+
+test('the addon still works after all of that', () => {
+  expect(addon.decryptData(addon.encryptData(SECRET, PASSWORD), PASSWORD)).toBe(SECRET)
+})
