@@ -65,8 +65,21 @@ pub fn password(v: &Unknown, salt: LegacySalt) -> ArgResult<KeySource> {
     js::with_utf8(env, raw, |bytes| KeySource::new(bytes, salt))?
 }
 
-/// An optional options object, read through its `#[napi(object)]` type.
-pub fn options<T: FromNapiValue>(v: Option<&Unknown>) -> ArgResult<Option<T>> {
+/// The type an option property must have.
+#[derive(Clone, Copy)]
+pub enum OptionType {
+    Bytes,
+    Boolean,
+}
+
+/// The options each `#[napi(object)]` options type reads, for precise type errors.
+pub trait OptionSpec {
+    const PROPERTIES: &'static [(&'static str, OptionType)];
+}
+
+/// An optional options object, read through its `#[napi(object)]` type after checking each
+/// property's type (so the error names the property).
+pub fn options<T: FromNapiValue + OptionSpec>(v: Option<&Unknown>) -> ArgResult<Option<T>> {
     let Some(v) = v else { return Ok(None) };
     let (env, raw) = (env_of(v), raw(v));
     if js::is_nullish(env, raw) {
@@ -74,6 +87,21 @@ pub fn options<T: FromNapiValue>(v: Option<&Unknown>) -> ArgResult<Option<T>> {
     }
     if !matches!(js::type_of(env, raw), Ok(sys::ValueType::napi_object)) {
         return Err(js::arg_type_error("options", "an object", env, raw));
+    }
+    for &(name, ty) in T::PROPERTIES {
+        let value = js::get_named(env, raw, name)?;
+        let ok = match ty {
+            _ if js::is_nullish(env, value) => true,
+            OptionType::Boolean => matches!(js::type_of(env, value), Ok(sys::ValueType::napi_boolean)),
+            OptionType::Bytes => js::is_uint8_array(env, value),
+        };
+        if !ok {
+            let expected = match ty {
+                OptionType::Boolean => "of type boolean",
+                OptionType::Bytes => "a Buffer or Uint8Array",
+            };
+            return Err(js::arg_type_error(&format!("options.{name}"), expected, env, value));
+        }
     }
     unsafe { T::from_napi_value(env, raw) }.map(Some).map_err(|_| {
         CryptoError::new(ErrorCode::InvalidArgType, "The \"options\" argument has a property of the wrong type")
@@ -90,8 +118,8 @@ pub fn fixed_iv(iv: Option<&Uint8Array>) -> ArgResult<Option<[u8; 16]>> {
     }
 }
 
-fn field_key(env: RawEnv, key: RawValue, name: String) -> ArgResult<FieldKey> {
-    Ok(FieldKey { units: js::string_utf16(env, key)?.to_vec(), name })
+fn field_key(env: RawEnv, key: RawValue, name: String, position: usize) -> ArgResult<FieldKey> {
+    Ok(FieldKey { units: js::string_utf16(env, key)?.to_vec(), name, position })
 }
 
 /// The JS-thread half of `encodeCredentialMap`: the legacy rules applied field by field, the
@@ -109,7 +137,7 @@ pub fn prepare_encode_map(
     let out = js::create_object(env)?;
     let placeholder = js::create_string(env, "")?;
     let mut fields = Vec::new();
-    for (key, name, value) in js::own_entries(env, obj)? {
+    for (position, (key, name, value)) in js::own_entries(env, obj)?.into_iter().enumerate() {
         if is_plain_field(&name) {
             js::set_property(env, out, key, value)?;
             continue;
@@ -129,7 +157,7 @@ pub fn prepare_encode_map(
             continue;
         }
         js::set_property(env, out, key, placeholder)?;
-        fields.push((field_key(env, key, name)?, text));
+        fields.push((field_key(env, key, name, position)?, text));
     }
     Ok(EncodeCredentialMap { out: Some(PinnedValue::new(env, out)?), key, fields, iv })
 }
@@ -149,7 +177,7 @@ pub fn prepare_decode_map(map: &Unknown, key: KeySource, strict: bool) -> ArgRes
     }
     if is_object {
         let empty = js::create_string(env, "")?;
-        for (key, name, value) in js::own_entries(env, obj)? {
+        for (position, (key, name, value)) in js::own_entries(env, obj)?.into_iter().enumerate() {
             if !js::is_string(env, value) {
                 if strict {
                     if is_plain_field(&name) {
@@ -157,7 +185,7 @@ pub fn prepare_decode_map(map: &Unknown, key: KeySource, strict: bool) -> ArgRes
                         js::set_property(env, out, key, value)?;
                         continue;
                     }
-                    not_strings.push(name);
+                    not_strings.push((position, name));
                 }
                 js::set_property(env, out, key, empty)?;
                 continue;
@@ -169,7 +197,7 @@ pub fn prepare_decode_map(map: &Unknown, key: KeySource, strict: bool) -> ArgRes
                 continue;
             }
             js::set_property(env, out, key, empty)?;
-            fields.push((field_key(env, key, name)?, units));
+            fields.push((field_key(env, key, name, position)?, units));
         }
     }
     Ok(DecodeCredentialMap { out: Some(PinnedValue::new(env, out)?), key, fields, not_strings, strict })

@@ -177,6 +177,28 @@ pub fn own_entries(env: RawEnv, obj: RawValue) -> Result<Vec<(RawValue, String, 
     Ok(out)
 }
 
+/// `obj[name]` (runs getters; a throwing getter leaves its exception pending, which is rethrown).
+pub fn get_named(env: RawEnv, obj: RawValue, name: &str) -> Result<RawValue, CryptoError> {
+    let key = create_string(env, name)?;
+    let mut value = ptr::null_mut();
+    check(unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
+    Ok(value)
+}
+
+/// A `Uint8Array` (a `Buffer` is one).
+pub fn is_uint8_array(env: RawEnv, v: RawValue) -> bool {
+    let mut is_typed = false;
+    if unsafe { sys::napi_is_typedarray(env, v, &mut is_typed) } != sys::Status::napi_ok || !is_typed {
+        return false;
+    }
+    let mut kind = 0;
+    let mut len = 0usize;
+    let status = unsafe {
+        sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, ptr::null_mut(), ptr::null_mut(), ptr::null_mut())
+    };
+    status == sys::Status::napi_ok && kind == sys::TypedarrayType::uint8_array
+}
+
 /// `obj[key] = value`, with assignment semantics (as the legacy code's `out[key] = value`).
 pub fn set_property(env: RawEnv, obj: RawValue, key: RawValue, value: RawValue) -> Result<(), CryptoError> {
     check(unsafe { sys::napi_set_property(env, obj, key, value) })

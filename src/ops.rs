@@ -236,6 +236,8 @@ impl Operation for DecryptSecure {
 pub struct FieldKey {
     pub units: Vec<u16>,
     pub name: String,
+    /// Position in the input map (error reports list fields in the map's order).
+    pub position: usize,
 }
 
 fn set_field(env: RawEnv, obj: RawValue, key: &FieldKey, value: &str) -> Result<(), CryptoError> {
@@ -296,8 +298,8 @@ pub struct DecodeCredentialMap {
     pub key: KeySource,
     /// Fields in the encrypted shape (two non-empty `:` parts), with their value's code units.
     pub fields: Vec<(FieldKey, Zeroizing<Vec<u16>>)>,
-    /// Fields whose value was not a string (strict mode fails on them).
-    pub not_strings: Vec<String>,
+    /// Fields whose value was not a string, with their position (strict mode fails on them).
+    pub not_strings: Vec<(usize, String)>,
     pub strict: bool,
 }
 
@@ -305,45 +307,38 @@ impl Operation for DecodeCredentialMap {
     type Output = Vec<Option<Zeroizing<String>>>;
 
     fn run(&mut self) -> Result<Self::Output, Failure> {
-        if self.strict && !self.not_strings.is_empty() {
-            return Err(Failure {
-                error: CryptoError::new(
-                    ErrorCode::InvalidFormat,
-                    format!("Credential fields are not strings: {}", self.not_strings.join(", ")),
-                ),
-                fields: Some(self.not_strings.clone()),
-            });
-        }
-        if self.fields.is_empty() {
-            return Ok(Vec::new());
-        }
-        let key = self.key.key()?;
         let mut out = Vec::with_capacity(self.fields.len());
-        let mut failed = Vec::new();
-        let mut first_error = None;
-        for (name, value) in &self.fields {
-            let decrypted = cbc_format::first_two_parts(value)
-                .ok_or_else(CryptoError::invalid_format)
-                .and_then(|(iv, ct)| cbc_format::decrypt_to_string(&key, iv, ct));
-            match decrypted {
-                Ok(s) => out.push(Some(Zeroizing::new(s))),
-                Err(e) => {
-                    failed.push(name.name.clone());
-                    first_error.get_or_insert(e);
-                    out.push(None);
-                }
-            }
-        }
-        if self.strict {
-            if let Some(e) = first_error {
-                return Err(Failure {
-                    error: CryptoError::new(
-                        e.code,
-                        format!("Failed to decrypt credential fields: {}", failed.join(", ")),
-                    ),
-                    fields: Some(failed),
+        let mut any_failed = false;
+        if !self.fields.is_empty() {
+            let key = self.key.key()?;
+            for (_, value) in &self.fields {
+                let decrypted = cbc_format::first_two_parts(value)
+                    .ok_or_else(CryptoError::invalid_format)
+                    .and_then(|(iv, ct)| cbc_format::decrypt_to_string(&key, iv, ct));
+                out.push(match decrypted {
+                    Ok(s) => Some(Zeroizing::new(s)),
+                    Err(_) => {
+                        any_failed = true;
+                        None
+                    }
                 });
             }
+        }
+        if self.strict && (any_failed || !self.not_strings.is_empty()) {
+            // Every failing field, in the map's order: the non-strings and the undecryptable.
+            let mut failed: Vec<(usize, String)> = self.not_strings.clone();
+            failed.extend(
+                self.fields.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|((k, _), _)| (k.position, k.name.clone())),
+            );
+            failed.sort_by_key(|(position, _)| *position);
+            let fields: Vec<String> = failed.into_iter().map(|(_, name)| name).collect();
+            return Err(Failure {
+                error: CryptoError::new(
+                    ErrorCode::BadDecrypt,
+                    format!("Failed to decrypt credential fields: {}", fields.join(", ")),
+                ),
+                fields: Some(fields),
+            });
         }
         Ok(out)
     }
