@@ -63,6 +63,19 @@ mod binding {
         pub strict: Option<bool>,
     }
 
+    impl args::OptionSpec for EncryptOptions {
+        const PROPERTIES: &'static [(&'static str, args::OptionType)] = &[("iv", args::OptionType::Bytes)];
+    }
+
+    impl args::OptionSpec for SecureEncryptOptions {
+        const PROPERTIES: &'static [(&'static str, args::OptionType)] =
+            &[("iv", args::OptionType::Bytes), ("allowWeakKey", args::OptionType::Boolean)];
+    }
+
+    impl args::OptionSpec for DecodeCredentialMapOptions {
+        const PROPERTIES: &'static [(&'static str, args::OptionType)] = &[("strict", args::OptionType::Boolean)];
+    }
+
     fn encrypt_data_job(data: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<EncryptData> {
         Job::new((|| {
             let data = args::utf8(data, "data")?;
