@@ -61,6 +61,31 @@ export declare function decryptSecure(encrypted: string, hexKey: string): string
 export declare function decryptSecureAsync(encrypted: string, hexKey: string): Promise<string>
 
 /**
+ * libsodium `crypto_pwhash` as the legacy `deriveKeyFromPassword` called it: Argon2id v1.3,
+ * t = 2, m = 64 MiB, p = 1, 32-byte output, as libsodium base64. The salt must be libsodium
+ * base64 of exactly 16 bytes (`ERR_INVALID_SALT`). Blocks the event loop for the whole
+ * derivation (~50 ms, 64 MiB): prefer `deriveKeyFromPasswordAsync`.
+ */
+export declare function deriveKeyFromPassword(password: string, saltB64: string): string
+
+/**
+ * `deriveKeyFromPassword` on the libuv thread pool, cancellable through `options.signal`.
+ * At most `cores - 1` derivations (at least one) compute at once; the others wait on their pool
+ * thread, so the event loop keeps a core.
+ */
+export declare function deriveKeyFromPasswordAsync(password: string, saltB64: string, options?: DeriveKeyOptions): Promise<string>
+
+/** Options of `deriveKeyFromPasswordAsync`. */
+export interface DeriveKeyOptions {
+  /**
+   * Cancels the derivation: the promise rejects with code `ABORT_ERR`. An already aborted
+   * signal rejects without deriving; a derivation already running finishes on its thread and
+   * its result is wiped instead of returned.
+   */
+  signal?: AbortSignal
+}
+
+/**
  * The per-field encoder of the legacy `createUserExchangeAccount`: every field encrypted as
  * `encryptData`, `isTestnet`/`testnet` kept as they are, empty or blank fields left out.
  * Never falls back to storing plaintext.
@@ -88,6 +113,19 @@ export declare function encryptData(data: string, password: string, options?: En
 /** `encryptData` on the libuv thread pool. */
 export declare function encryptDataAsync(data: string, password: string, options?: EncryptOptions): Promise<string>
 
+/**
+ * What `xchachaEncrypt` returns, as the legacy `EncryptionResult`: every field is libsodium
+ * base64 (URL-safe alphabet, no padding).
+ */
+export interface EncryptionResult {
+  /** The ciphertext followed by its 16-byte Poly1305 tag. */
+  ciphertext: string
+  /** The random 24-byte nonce. */
+  nonce: string
+  /** The last 16 bytes of `ciphertext` (informational; decryption reads the tag from `ciphertext`). */
+  tag: string
+}
+
 /** Options of `encryptData` and `encodeCredentialMap`. */
 export interface EncryptOptions {
   /**
@@ -107,6 +145,9 @@ export declare function encryptSecure(plaintext: string, hexKey: string, options
 /** `encryptSecure` on the libuv thread pool. */
 export declare function encryptSecureAsync(plaintext: string, hexKey: string, options?: SecureEncryptOptions): Promise<string>
 
+/** 32 bytes from the operating system's CSPRNG as libsodium base64 (43 characters). */
+export declare function generateKey(): string
+
 /** Options of `encryptSecure` and `encryptCredentials`. */
 export interface SecureEncryptOptions {
   /**
@@ -119,4 +160,35 @@ export interface SecureEncryptOptions {
    * decodes to zero bytes, which makes one public key shared by every such deployment.
    */
   allowWeakKey?: boolean
+}
+
+/**
+ * Decrypts what `xchachaEncrypt` and the legacy `encrypt` produced (the legacy `decrypt` always
+ * threw). Base64 is libsodium's, strict; the plaintext must be valid UTF-8 and one leading BOM
+ * is removed, as libsodium-wrappers' `to_string`. Throws `ERR_INVALID_FORMAT` (base64, lengths,
+ * UTF-8), `ERR_INVALID_KEY` or `ERR_AUTH_FAILED` (wrong key or tampered data).
+ */
+export declare function xchachaDecrypt(result: { ciphertext: string; nonce: string; tag?: string }, masterKeyHex: string): string
+
+/** `xchachaDecrypt` on the libuv thread pool. */
+export declare function xchachaDecryptAsync(result: { ciphertext: string; nonce: string; tag?: string }, masterKeyHex: string): Promise<string>
+
+/**
+ * XChaCha20-Poly1305 (libsodium `crypto_aead_xchacha20poly1305_ietf_encrypt`, no additional
+ * data) of `data`'s UTF-8 under the 32-byte hex master key, with a random 24-byte nonce, as the
+ * legacy `AdvancedCryptoService.encrypt`. A key that does not decode (leniently, as
+ * `Buffer.from(key, 'hex')`) to 32 bytes throws `ERR_INVALID_KEY`.
+ */
+export declare function xchachaEncrypt(data: string, masterKeyHex: string, options?: XchachaEncryptOptions): EncryptionResult
+
+/** `xchachaEncrypt` on the libuv thread pool. */
+export declare function xchachaEncryptAsync(data: string, masterKeyHex: string, options?: XchachaEncryptOptions): Promise<EncryptionResult>
+
+/** Options of `xchachaEncrypt`. */
+export interface XchachaEncryptOptions {
+  /**
+   * A fixed 24-byte nonce instead of a fresh random one. For known-answer tests only: two
+   * messages under one key and nonce reveal the XOR of their plaintexts and allow forgeries.
+   */
+  nonce?: Uint8Array
 }

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     InvalidKey,
     /// The operating system's random number generator failed.
     RandomUnavailable,
+    /// A password-hashing salt that is not libsodium base64 of exactly 16 bytes.
+    InvalidSalt,
+    /// The operation was cancelled through its `AbortSignal` (Node's own code for that).
+    Aborted,
 }
 
 impl ErrorCode {
@@ -42,6 +46,8 @@ impl ErrorCode {
             ErrorCode::WeakKey => "ERR_WEAK_KEY",
             ErrorCode::InvalidKey => "ERR_INVALID_KEY",
             ErrorCode::RandomUnavailable => "ERR_RANDOM_UNAVAILABLE",
+            ErrorCode::InvalidSalt => "ERR_INVALID_SALT",
+            ErrorCode::Aborted => "ABORT_ERR",
         }
     }
 

@@ -281,6 +281,11 @@ pub fn build_error(
         unsafe { sys::napi_create_error(env, code, msg, &mut out) }
     };
     check(status)?;
+    if err.code == ErrorCode::Aborted {
+        // Node's own AbortError: name 'AbortError', code 'ABORT_ERR'.
+        let name = create_string(env, "AbortError")?;
+        set_named(env, out, "name", name)?;
+    }
     if message.is_some() {
         let cause = build_error(env, err, None, None)?;
         set_named(env, out, "cause", cause)?;

@@ -6,13 +6,17 @@
 //! feature, this file is the thin napi binding over it: each export parses its arguments
 //! (`args`), builds one operation (`ops`) and runs it inline (sync) or on the libuv pool (async).
 
+pub mod argon2id;
+pub mod base64_sodium;
 pub mod cbc_format;
 pub mod codec;
 pub mod credential_map;
 pub mod error;
+pub mod gcm_stream;
 pub mod kdf;
 pub mod rng;
 pub mod secure_storage;
+pub mod xchacha;
 
 #[cfg(feature = "node")]
 mod args;
@@ -20,6 +24,10 @@ mod args;
 mod js;
 #[cfg(feature = "node")]
 mod ops;
+#[cfg(feature = "node")]
+pub mod sodium_binding;
+#[cfg(feature = "node")]
+mod sodium_ops;
 
 #[cfg(feature = "node")]
 pub use binding::*;
