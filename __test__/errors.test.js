@@ -146,3 +146,87 @@ describe.each(['sync', 'async'])('%s', (mode) => {
 test('the addon still works after all of that', () => {
   expect(addon.decryptData(addon.encryptData(SECRET, PASSWORD), PASSWORD)).toBe(SECRET)
 })
+
+describe('hostile callers (regressions from the hostile-input review)', () => {
+  const enc = addon.encryptData(SECRET, PASSWORD)
+
+  test('a throwing getter or Proxy trap: the sync export throws a coded Error, the async one rejects', async () => {
+    const throwingOptions = { get iv() { throw 42 } }
+    const throwingMap = Object.defineProperty({}, 'apiKey', { enumerable: true, get() { throw Symbol('x') } })
+    const revoked = Proxy.revocable({}, {})
+    revoked.revoke()
+    const cases = [
+      ['encryptData', [SECRET, PASSWORD, throwingOptions]],
+      ['encryptSecure', [SECRET, HEX_KEY, { get allowWeakKey() { throw null } }]],
+      ['encodeCredentialMap', [throwingMap, PASSWORD]],
+      ['decodeCredentialMap', [throwingMap, PASSWORD]],
+      ['decodeCredentialMap', [revoked.proxy, PASSWORD]],
+      ['encryptCredentials', [{ toJSON() { throw new Error(SECRET) } }, HEX_KEY]],
+    ]
+    for (const [name, args] of cases) {
+      let promise
+      expect(() => { promise = addon[`${name}Async`](...args) }).not.toThrow()
+      const r = await outcome(() => promise)
+      expect(isError(r.error)).toBe(true)
+      expect(typeof r.error.code).toBe('string')
+      expect(String(r.error.message).includes(SECRET)).toBe(false)
+      const s = await outcome(() => addon[name](...args))
+      expect(s.error.code).toBe(r.error.code)
+    }
+  })
+
+  test('options are read from own properties only (a polluted prototype fixes no IV)', () => {
+    Object.prototype.iv = Buffer.alloc(16)
+    Object.prototype.allowWeakKey = true
+    try {
+      expect(addon.encryptData(SECRET, PASSWORD, {})).not.toBe(addon.encryptData(SECRET, PASSWORD, {}))
+      expect(() => addon.encryptSecure(SECRET, 'not-hex', {})).toThrow(expect.objectContaining({ code: 'ERR_WEAK_KEY' }))
+    } finally {
+      delete Object.prototype.iv
+      delete Object.prototype.allowWeakKey
+    }
+  })
+
+  test('encodeCredentialMap iterates a primitive as Object.entries does', () => {
+    expect(Object.keys(addon.encodeCredentialMap('ab', PASSWORD))).toEqual(['0', '1'])
+    expect(addon.encodeCredentialMap(42, PASSWORD)).toEqual({})
+    expect(() => addon.encodeCredentialMap(null, PASSWORD)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }))
+  })
+
+  test('strict decoding never decrypts isTestnet/testnet', () => {
+    expect(addon.decodeCredentialMap({ apiKey: enc, isTestnet: 'a:b' }, PASSWORD, { strict: true })).toEqual({
+      apiKey: SECRET,
+      isTestnet: 'a:b',
+    })
+  })
+
+  test('a missing global JSON gives a coded error, and the Promise settles', () => {
+    // In a child process: jest's sandbox has its own globals, the addon sees Node's.
+    const script = `
+      const a = require(${JSON.stringify(require('path').resolve(__dirname, '..'))})
+      const key = ${JSON.stringify(HEX_KEY)}
+      const secure = a.encryptCredentials({ a: 1 }, key)
+      const saved = Object.getOwnPropertyDescriptor(globalThis, 'JSON')
+      delete globalThis.JSON
+      const out = []
+      try { a.decryptCredentials(secure, key); out.push('no throw') } catch (e) { out.push(e.message + '|' + e.code) }
+      process.on('uncaughtException', (e) => { out.push('uncaught'); })
+      a.decryptCredentialsAsync(secure, key).then(() => out.push('resolved'), (e) => out.push('rejected|' + e.code)).then(() => {
+        Object.defineProperty(globalThis, 'JSON', saved)
+        out.push(JSON.stringify(a.decryptCredentials(secure, key)))
+        process.stdout.write(out.join('\\n'))
+      })
+    `
+    const out = require('child_process').execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 })
+    expect(out.split('\n')).toEqual([
+      'Failed to decrypt credentials|ERR_INVALID_ARG_VALUE',
+      'rejected|ERR_INVALID_ARG_VALUE',
+      '{"a":1}',
+    ])
+  })
+
+  test('a result longer than the longest JS string is refused before any work', () => {
+    const huge = '€'.repeat(89478486) // 268 MB of UTF-8: its hex would exceed V8's 2^29 - 24 limit
+    expect(() => addon.encryptData(huge, PASSWORD)).toThrow(expect.objectContaining({ code: 'ERR_STRING_TOO_LONG' }))
+  })
+})

@@ -1,7 +1,7 @@
 //! Argument parsing for the exports: type checks with Node-style `TypeError`s, copies into owned
 //! memory, and the JS-side half of the credential-map operations (walking the input object).
 
-use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{sys, JsValue};
 use zeroize::Zeroizing;
 
@@ -65,51 +65,51 @@ pub fn password(v: &Unknown, salt: LegacySalt) -> ArgResult<KeySource> {
     js::with_utf8(env, raw, |bytes| KeySource::new(bytes, salt))?
 }
 
-/// The type an option property must have.
-#[derive(Clone, Copy)]
-pub enum OptionType {
-    Bytes,
-    Boolean,
+/// An options argument: `undefined`/`null` or an object whose OWN properties are read (never the
+/// prototype chain), each checked for its type so that the error names the property.
+pub struct Options {
+    env: RawEnv,
+    obj: Option<RawValue>,
 }
 
-/// The options each `#[napi(object)]` options type reads, for precise type errors.
-pub trait OptionSpec {
-    const PROPERTIES: &'static [(&'static str, OptionType)];
-}
-
-/// An optional options object, read through its `#[napi(object)]` type after checking each
-/// property's type (so the error names the property).
-pub fn options<T: FromNapiValue + OptionSpec>(v: Option<&Unknown>) -> ArgResult<Option<T>> {
-    let Some(v) = v else { return Ok(None) };
+pub fn options(v: Option<&Unknown>) -> ArgResult<Options> {
+    let Some(v) = v else { return Ok(Options { env: std::ptr::null_mut(), obj: None }) };
     let (env, raw) = (env_of(v), raw(v));
     if js::is_nullish(env, raw) {
-        return Ok(None);
+        return Ok(Options { env, obj: None });
     }
     if !matches!(js::type_of(env, raw), Ok(sys::ValueType::napi_object)) {
         return Err(js::arg_type_error("options", "an object", env, raw));
     }
-    for &(name, ty) in T::PROPERTIES {
-        let value = js::get_named(env, raw, name)?;
-        let ok = match ty {
-            _ if js::is_nullish(env, value) => true,
-            OptionType::Boolean => matches!(js::type_of(env, value), Ok(sys::ValueType::napi_boolean)),
-            OptionType::Bytes => js::is_uint8_array(env, value),
-        };
-        if !ok {
-            let expected = match ty {
-                OptionType::Boolean => "of type boolean",
-                OptionType::Bytes => "a Buffer or Uint8Array",
-            };
-            return Err(js::arg_type_error(&format!("options.{name}"), expected, env, value));
+    Ok(Options { env, obj: Some(raw) })
+}
+
+impl Options {
+    fn own(&self, name: &str) -> ArgResult<Option<RawValue>> {
+        let Some(obj) = self.obj else { return Ok(None) };
+        Ok(js::get_own_named(self.env, obj, name)?.filter(|&v| !js::is_nullish(self.env, v)))
+    }
+
+    /// A `Buffer`/`Uint8Array` option, copied.
+    pub fn bytes(&self, name: &str) -> ArgResult<Option<Vec<u8>>> {
+        match self.own(name)? {
+            None => Ok(None),
+            Some(v) if js::is_uint8_array(self.env, v) => Ok(Some(js::uint8_array_bytes(self.env, v)?)),
+            Some(v) => Err(js::arg_type_error(&format!("options.{name}"), "a Buffer or Uint8Array", self.env, v)),
         }
     }
-    unsafe { T::from_napi_value(env, raw) }.map(Some).map_err(|_| {
-        CryptoError::new(ErrorCode::InvalidArgType, "The \"options\" argument has a property of the wrong type")
-    })
+
+    pub fn boolean(&self, name: &str) -> ArgResult<Option<bool>> {
+        match self.own(name)? {
+            None => Ok(None),
+            Some(v) if matches!(js::type_of(self.env, v), Ok(sys::ValueType::napi_boolean)) => Ok(Some(js::truthy(self.env, v)?)),
+            Some(v) => Err(js::arg_type_error(&format!("options.{name}"), "of type boolean", self.env, v)),
+        }
+    }
 }
 
 /// The `iv` option: exactly 16 bytes.
-pub fn fixed_iv(iv: Option<&Uint8Array>) -> ArgResult<Option<[u8; 16]>> {
+pub fn fixed_iv(iv: Option<Vec<u8>>) -> ArgResult<Option<[u8; 16]>> {
     match iv {
         None => Ok(None),
         Some(iv) => <[u8; 16]>::try_from(&iv[..]).map(Some).map_err(|_| {
@@ -130,10 +130,13 @@ pub fn prepare_encode_map(
     key: KeySource,
     iv: Option<[u8; 16]>,
 ) -> ArgResult<EncodeCredentialMap> {
-    let (env, obj) = (env_of(map), raw(map));
-    if !matches!(js::type_of(env, obj), Ok(sys::ValueType::napi_object)) {
-        return Err(js::arg_type_error("credentials", "an object", env, obj));
+    let (env, value) = (env_of(map), raw(map));
+    // The legacy `Object.entries(credentials)`: null/undefined throw; a primitive is boxed (a
+    // string's characters are its entries, a number has none).
+    if js::is_nullish(env, value) {
+        return Err(js::arg_type_error("credentials", "an object", env, value));
     }
+    let obj = js::coerce_to_object(env, value)?;
     let out = js::create_object(env)?;
     let placeholder = js::create_string(env, "")?;
     let mut fields = Vec::new();
@@ -190,14 +193,22 @@ pub fn prepare_decode_map(map: &Unknown, key: KeySource, strict: bool) -> ArgRes
                 js::set_property(env, out, key, empty)?;
                 continue;
             }
-            let units = js::string_utf16(env, value)?;
-            if crate::cbc_format::first_two_parts(&units).is_none() {
-                // Empty or not `iv:ct`: the legacy code returned the value as it was ('' stays '').
+            if strict && is_plain_field(&name) {
+                // Strict mode keeps what the encoder kept as it was, never decrypting it.
                 js::set_property(env, out, key, value)?;
                 continue;
             }
+            let units = js::string_utf16(env, value)?;
+            let Some((iv_hex, ct_hex)) = crate::cbc_format::first_two_parts(&units) else {
+                // Empty or not `iv:ct`: the legacy code returned the value as it was ('' stays '').
+                js::set_property(env, out, key, value)?;
+                continue;
+            };
+            // Decoded now, so a huge value costs its bytes, not a UTF-16 copy, until the job runs.
+            let parts = crate::cbc_format::decode_parts(iv_hex, ct_hex);
+            drop(units);
             js::set_property(env, out, key, empty)?;
-            fields.push((field_key(env, key, name, position)?, units));
+            fields.push((field_key(env, key, name, position)?, parts));
         }
     }
     Ok(DecodeCredentialMap { out: Some(PinnedValue::new(env, out)?), key, fields, not_strings, strict })

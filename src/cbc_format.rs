@@ -97,6 +97,19 @@ pub fn decrypt(key: &KeyMaterial, encrypted: &[u16]) -> Result<String> {
     decrypt_to_string(key, iv_hex, ct_hex)
 }
 
+/// The hex decoding half of [`decrypt_parts`]: the IV and the ciphertext bytes.
+pub fn decode_parts(iv_hex: &[u16], ct_hex: &[u16]) -> Result<([u8; 16], Vec<u8>)> {
+    let iv = decode_hex_lenient_exact::<16>(iv_hex).ok_or_else(CryptoError::invalid_iv)?;
+    Ok((iv, decode_hex_update(ct_hex)?))
+}
+
+/// The decryption half: decrypt decoded bytes (in place) to text.
+pub fn decrypt_bytes_to_string(key: &KeyMaterial, iv: &[u8; 16], ct: Vec<u8>) -> Result<String> {
+    let mut buf = Zeroizing::new(ct);
+    cbc_decrypt_in_place(key.aes(), iv, &mut buf)?;
+    Ok(decode_utf8_lossy(std::mem::take(&mut *buf)))
+}
+
 pub fn decrypt_to_string(key: &KeyMaterial, iv_hex: &[u16], ct_hex: &[u16]) -> Result<String> {
     let mut plain = decrypt_parts(key, iv_hex, ct_hex)?;
     Ok(decode_utf8_lossy(std::mem::take(&mut *plain)))

@@ -22,7 +22,8 @@ const HEX_VALUES: [u8; 256] = {
     t
 };
 
-/// One hex digit by arithmetic (same result as the table), for the vectorized block decoder.
+/// One hex digit by arithmetic (same result as the table), for the portable block decoder.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 fn nibble(unit: u16) -> (u8, bool) {
     let c = unit as u8; // Node's truncation to the low byte
@@ -43,35 +44,78 @@ fn hex_value(unit: u16) -> Option<u8> {
 /// drops a trailing odd nibble, never fails.
 pub fn decode_hex_lenient(units: &[u16]) -> Vec<u8> {
     let mut out = vec![0u8; units.len() / 2];
+    // Sixteen bytes at a time while every digit is valid; the block with the first non-digit (or
+    // with a code unit above 0xFF, which the fast path does not truncate) and the tail go through
+    // the exact pair-by-pair loop below.
     let mut done = 0;
-    // Sixteen bytes at a time, arithmetic instead of a table and one validity test per block:
-    // no early exit and no lookups inside, so the compiler vectorizes it.
     for (dst, src) in out.chunks_exact_mut(16).zip(units.chunks_exact(32)) {
-        let mut ok = true;
-        let mut block = [0u8; 16];
-        for (i, b) in block.iter_mut().enumerate() {
-            let (hi, hi_ok) = nibble(src[2 * i]);
-            let (lo, lo_ok) = nibble(src[2 * i + 1]);
-            ok &= hi_ok & lo_ok;
-            *b = hi << 4 | lo;
+        let src: &[u16; 32] = src.try_into().expect("chunks_exact(32)");
+        match decode_block(src) {
+            Some(block) => dst.copy_from_slice(&block),
+            None => break,
         }
-        if !ok {
-            break;
-        }
-        dst.copy_from_slice(&block);
         done += 16;
     }
-    // The tail, and the block holding the first non-digit, a pair at a time.
     for (o, pair) in out[done..].iter_mut().zip(units[done * 2..].chunks_exact(2)) {
-        let (hi, lo) = (HEX_VALUES[(pair[0] & 0xFF) as usize], HEX_VALUES[(pair[1] & 0xFF) as usize]);
-        if (hi | lo) > 0x0F {
-            break;
+        match (hex_value(pair[0]), hex_value(pair[1])) {
+            (Some(hi), Some(lo)) => *o = hi << 4 | lo,
+            _ => break,
         }
-        *o = hi << 4 | lo;
         done += 1;
     }
     out.truncate(done);
     out
+}
+
+/// 32 hex digits (as code units below 0x100) to 16 bytes, or `None` if any is not a digit.
+#[cfg(target_arch = "x86_64")]
+fn decode_block(src: &[u16; 32]) -> Option<[u8; 16]> {
+    use core::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; the four unaligned loads read exactly the 64
+    // bytes of `src`, and the store writes exactly the 16 bytes of `out`.
+    unsafe {
+        let p = src.as_ptr().cast::<__m128i>();
+        let (a, b, c, d) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)), _mm_loadu_si128(p.add(2)), _mm_loadu_si128(p.add(3)));
+        // A unit above 0xFF would saturate in the pack: refuse the block (the exact loop handles it).
+        let high = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
+        if _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(high, _mm_set1_epi16(0xFF00u16 as i16)), _mm_setzero_si128())) != 0xFFFF {
+            return None;
+        }
+        let chars = [_mm_packus_epi16(a, b), _mm_packus_epi16(c, d)];
+        let mut values = [_mm_setzero_si128(); 2];
+        for (v, &ch) in values.iter_mut().zip(chars.iter()) {
+            let digit = _mm_sub_epi8(ch, _mm_set1_epi8(b'0' as i8));
+            let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit);
+            let letter = _mm_sub_epi8(_mm_or_si128(ch, _mm_set1_epi8(0x20)), _mm_set1_epi8(b'a' as i8));
+            let is_letter = _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(5)), letter);
+            if _mm_movemask_epi8(_mm_or_si128(is_digit, is_letter)) != 0xFFFF {
+                return None;
+            }
+            let letter_value = _mm_add_epi8(letter, _mm_set1_epi8(10));
+            *v = _mm_or_si128(_mm_and_si128(is_digit, digit), _mm_andnot_si128(is_digit, letter_value));
+        }
+        // Each 16-bit lane holds (high digit, low digit): combine to high << 4 | low.
+        let lo_byte = _mm_set1_epi16(0x00FF);
+        let combine = |v: __m128i| _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v, lo_byte), 4), _mm_srli_epi16(v, 8));
+        let bytes = _mm_packus_epi16(combine(values[0]), combine(values[1]));
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), bytes);
+        Some(out)
+    }
+}
+
+/// Portable fallback of the block decoder.
+#[cfg(not(target_arch = "x86_64"))]
+fn decode_block(src: &[u16; 32]) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    let mut ok = true;
+    for (i, b) in out.iter_mut().enumerate() {
+        let (hi, hi_ok) = nibble(src[2 * i]);
+        let (lo, lo_ok) = nibble(src[2 * i + 1]);
+        ok &= hi_ok & lo_ok & (src[2 * i] | src[2 * i + 1] < 0x100);
+        *b = hi << 4 | lo;
+    }
+    ok.then_some(out)
 }
 
 /// The position of the first `unit` in `units`, scanning 16 code units at a time (the
@@ -91,17 +135,9 @@ pub fn find_unit(units: &[u16], unit: u16) -> Option<usize> {
 /// `Buffer.from(s, 'hex')` when the result must be exactly `N` bytes (an IV): `None` for any
 /// other length, without decoding more than `N + 1` bytes.
 pub fn decode_hex_lenient_exact<const N: usize>(units: &[u16]) -> Option<[u8; N]> {
-    let mut out = [0u8; N];
-    let mut n = 0;
-    for pair in units.chunks_exact(2) {
-        match (hex_value(pair[0]), hex_value(pair[1])) {
-            (Some(hi), Some(lo)) if n < N => out[n] = hi << 4 | lo,
-            (Some(_), Some(_)) => return None,
-            _ => break,
-        }
-        n += 1;
-    }
-    (n == N).then_some(out)
+    // Decoding N + 1 bytes at most tells whether there are more than N.
+    let decoded = decode_hex_lenient(&units[..units.len().min(2 * N + 2)]);
+    decoded.try_into().ok()
 }
 
 /// `decipher.update(s, 'hex')`: an odd number of code units is an error (Node checks the length
@@ -223,6 +259,20 @@ mod tests {
         for u in 0..=u16::MAX {
             let (v, ok) = nibble(u);
             assert_eq!(hex_value(u), ok.then_some(v), "unit {u:#06x}");
+            // Every unit, at every position of a block, against the exact loop.
+            let mut units: Vec<u16> = utf16_units(&"a".repeat(64));
+            units[(u as usize) % 64] = u;
+            let expect: Vec<u8> = {
+                let mut out = Vec::new();
+                for pair in units.chunks_exact(2) {
+                    match (hex_value(pair[0]), hex_value(pair[1])) {
+                        (Some(h), Some(l)) => out.push(h << 4 | l),
+                        _ => break,
+                    }
+                }
+                out
+            };
+            assert_eq!(decode_hex_lenient(&units), expect, "unit {u:#06x}");
         }
         // A non-digit at every position of a long run: the decoder stops exactly there.
         let digits: Vec<u16> = utf16_units(&"0f".repeat(40));

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     RandomUnavailable,
     /// A password-hashing salt that is not libsodium base64 of exactly 16 bytes.
     InvalidSalt,
+    /// A result longer than V8's longest string.
+    StringTooLong,
     /// The operation was cancelled through its `AbortSignal` (Node's own code for that).
     Aborted,
 }
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::RandomUnavailable => "ERR_RANDOM_UNAVAILABLE",
             ErrorCode::InvalidSalt => "ERR_INVALID_SALT",
             ErrorCode::Aborted => "ABORT_ERR",
+            ErrorCode::StringTooLong => "ERR_STRING_TOO_LONG",
         }
     }
 

@@ -26,6 +26,40 @@ fn check(status: sys::napi_status) -> Result<(), CryptoError> {
     }
 }
 
+/// For calls that can run user code (getters, Proxy traps, `toJSON`): a JavaScript exception is
+/// cleared and becomes our error, so the sync export throws a coded Error and the async one
+/// rejects its Promise instead of throwing whatever the user code threw.
+fn check_js(env: RawEnv, status: sys::napi_status) -> Result<(), CryptoError> {
+    if status == sys::Status::napi_ok {
+        return Ok(());
+    }
+    if clear_pending_exception(env) {
+        return Err(CryptoError::new(
+            ErrorCode::InvalidArgValue,
+            "An exception was thrown while an argument was read (a getter, a Proxy trap or toJSON)",
+        ));
+    }
+    Err(engine_error())
+}
+
+/// Clear a pending JavaScript exception, if any (its text may quote user data: it is dropped).
+pub fn clear_pending_exception(env: RawEnv) -> bool {
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if pending {
+        let mut exception = ptr::null_mut();
+        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    }
+    pending
+}
+
+/// V8's longest string (2^29 - 24 code units on 64-bit), which Node reports as ERR_STRING_TOO_LONG.
+pub const MAX_STRING_LENGTH: usize = (1 << 29) - 24;
+
+pub fn string_too_long() -> CryptoError {
+    CryptoError::new(ErrorCode::StringTooLong, "Cannot create a string longer than 0x1fffffe8 characters")
+}
+
 pub fn type_of(env: RawEnv, v: RawValue) -> Result<sys::napi_valuetype, CryptoError> {
     let mut t = 0;
     check(unsafe { sys::napi_typeof(env, v, &mut t) })?;
@@ -124,6 +158,9 @@ pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, Cry
 }
 
 pub fn create_string(env: RawEnv, s: &str) -> Result<RawValue, CryptoError> {
+    if s.len() > MAX_STRING_LENGTH && s.chars().count() > MAX_STRING_LENGTH {
+        return Err(string_too_long());
+    }
     let mut out = ptr::null_mut();
     // ASCII (every hex output, most secrets) is Latin-1 too, and V8 copies Latin-1 without decoding.
     let status = if s.is_ascii() {
@@ -153,7 +190,7 @@ pub fn truthy(env: RawEnv, v: RawValue) -> Result<bool, CryptoError> {
 /// Each key is returned as its JS value (to set on the output object) and as Rust text.
 pub fn own_entries(env: RawEnv, obj: RawValue) -> Result<Vec<(RawValue, String, RawValue)>, CryptoError> {
     let mut names = ptr::null_mut();
-    check(unsafe {
+    check_js(env, unsafe {
         sys::napi_get_all_property_names(
             env,
             obj,
@@ -168,21 +205,47 @@ pub fn own_entries(env: RawEnv, obj: RawValue) -> Result<Vec<(RawValue, String, 
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
         let mut key = ptr::null_mut();
-        check(unsafe { sys::napi_get_element(env, names, i, &mut key) })?;
+        check_js(env, unsafe { sys::napi_get_element(env, names, i, &mut key) })?;
         let mut value = ptr::null_mut();
-        check(unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
+        check_js(env, unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
         let name = string_utf8(env, key)?;
         out.push((key, name.to_string(), value));
     }
     Ok(out)
 }
 
-/// `obj[name]` (runs getters; a throwing getter leaves its exception pending, which is rethrown).
-pub fn get_named(env: RawEnv, obj: RawValue, name: &str) -> Result<RawValue, CryptoError> {
+/// `obj[name]` if `name` is an own property, else `None`: options are never read through the
+/// prototype chain (a polluted `Object.prototype.iv` must not fix everyone's IV).
+pub fn get_own_named(env: RawEnv, obj: RawValue, name: &str) -> Result<Option<RawValue>, CryptoError> {
     let key = create_string(env, name)?;
+    let mut own = false;
+    check_js(env, unsafe { sys::napi_has_own_property(env, obj, key, &mut own) })?;
+    if !own {
+        return Ok(None);
+    }
     let mut value = ptr::null_mut();
-    check(unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
-    Ok(value)
+    check_js(env, unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
+    Ok(Some(value))
+}
+
+/// The bytes of a `Uint8Array` (or `Buffer`), copied.
+pub fn uint8_array_bytes(env: RawEnv, v: RawValue) -> Result<Vec<u8>, CryptoError> {
+    let mut kind = 0;
+    let mut len = 0usize;
+    let mut data = ptr::null_mut();
+    check(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) })?;
+    if len == 0 || data.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: N-API reports `len` bytes at `data` for a Uint8Array; they are copied at once.
+    Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec())
+}
+
+/// `Object(value)`: what `Object.entries` iterates for a primitive.
+pub fn coerce_to_object(env: RawEnv, v: RawValue) -> Result<RawValue, CryptoError> {
+    let mut out = ptr::null_mut();
+    check_js(env, unsafe { sys::napi_coerce_to_object(env, v, &mut out) })?;
+    Ok(out)
 }
 
 /// A `Uint8Array` (a `Buffer` is one).
@@ -201,7 +264,7 @@ pub fn is_uint8_array(env: RawEnv, v: RawValue) -> bool {
 
 /// `obj[key] = value`, with assignment semantics (as the legacy code's `out[key] = value`).
 pub fn set_property(env: RawEnv, obj: RawValue, key: RawValue, value: RawValue) -> Result<(), CryptoError> {
-    check(unsafe { sys::napi_set_property(env, obj, key, value) })
+    check_js(env, unsafe { sys::napi_set_property(env, obj, key, value) })
 }
 
 pub fn set_named(env: RawEnv, obj: RawValue, key: &str, value: RawValue) -> Result<(), CryptoError> {
@@ -216,20 +279,22 @@ pub fn call_json(env: RawEnv, method: &str, arg: RawValue) -> Result<RawValue, O
     check(unsafe { sys::napi_get_global(env, &mut global) }).map_err(Some)?;
     let json_key = create_string(env, "JSON").map_err(Some)?;
     let mut json = ptr::null_mut();
-    check(unsafe { sys::napi_get_property(env, global, json_key, &mut json) }).map_err(Some)?;
+    check_js(env, unsafe { sys::napi_get_property(env, global, json_key, &mut json) }).map_err(Some)?;
+    if !matches!(type_of(env, json), Ok(sys::ValueType::napi_object)) {
+        return Err(Some(CryptoError::new(ErrorCode::InvalidArgValue, "The global JSON object is missing")));
+    }
     let method_key = create_string(env, method).map_err(Some)?;
     let mut func = ptr::null_mut();
-    check(unsafe { sys::napi_get_property(env, json, method_key, &mut func) }).map_err(Some)?;
+    check_js(env, unsafe { sys::napi_get_property(env, json, method_key, &mut func) }).map_err(Some)?;
+    if !matches!(type_of(env, func), Ok(sys::ValueType::napi_function)) {
+        return Err(Some(CryptoError::new(ErrorCode::InvalidArgValue, "The global JSON object is missing its methods")));
+    }
     let mut result = ptr::null_mut();
     let status = unsafe { sys::napi_call_function(env, json, func, 1, &arg, &mut result) };
     if status == sys::Status::napi_ok {
         return Ok(result);
     }
-    let mut pending = false;
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    if pending {
-        let mut exception = ptr::null_mut();
-        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    if clear_pending_exception(env) {
         return Err(None);
     }
     Err(Some(engine_error()))
@@ -272,6 +337,8 @@ pub fn build_error(
     message: Option<&str>,
     fields: Option<&[String]>,
 ) -> Result<RawValue, CryptoError> {
+    // A leftover exception would make every call below fail and the error undeliverable.
+    clear_pending_exception(env);
     let code = create_string(env, err.code.as_str())?;
     let msg = create_string(env, message.unwrap_or(&err.message))?;
     let mut out = ptr::null_mut();

@@ -71,25 +71,11 @@ mod binding {
         pub strict: Option<bool>,
     }
 
-    impl args::OptionSpec for EncryptOptions {
-        const PROPERTIES: &'static [(&'static str, args::OptionType)] = &[("iv", args::OptionType::Bytes)];
-    }
-
-    impl args::OptionSpec for SecureEncryptOptions {
-        const PROPERTIES: &'static [(&'static str, args::OptionType)] =
-            &[("iv", args::OptionType::Bytes), ("allowWeakKey", args::OptionType::Boolean)];
-    }
-
-    impl args::OptionSpec for DecodeCredentialMapOptions {
-        const PROPERTIES: &'static [(&'static str, args::OptionType)] = &[("strict", args::OptionType::Boolean)];
-    }
-
     fn encrypt_data_job(data: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<EncryptData> {
         Job::new((|| {
             let data = args::utf8(data, "data")?;
             let key = args::password(password, LegacySalt::Salt)?;
-            let options = args::options::<EncryptOptions>(options)?;
-            let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
+            let iv = args::fixed_iv(args::options(options)?.bytes("iv")?)?;
             Ok::<_, CryptoError>(EncryptData { data, key, iv })
         })())
     }
@@ -104,9 +90,9 @@ mod binding {
         Job::new((|| {
             let plaintext = plaintext?;
             let key = args::secure_key(hex_key, "hexKey")?;
-            let options = args::options::<SecureEncryptOptions>(options)?;
-            let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
-            let allow_weak_key = options.as_ref().and_then(|o| o.allow_weak_key).unwrap_or(false);
+            let options = args::options(options)?;
+            let iv = args::fixed_iv(options.bytes("iv")?)?;
+            let allow_weak_key = options.boolean("allowWeakKey")?.unwrap_or(false);
             Ok(EncryptSecure { plaintext, key, iv, allow_weak_key })
         })())
         .with_legacy_message(credentials.then_some("Failed to encrypt credentials"))
@@ -126,8 +112,7 @@ mod binding {
     fn encode_map_job(map: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<EncodeCredentialMap> {
         Job::new((|| {
             let key = args::password(password, LegacySalt::Salt)?;
-            let options = args::options::<EncryptOptions>(options)?;
-            let iv = args::fixed_iv(options.as_ref().and_then(|o| o.iv.as_ref()))?;
+            let iv = args::fixed_iv(args::options(options)?.bytes("iv")?)?;
             args::prepare_encode_map(map, key, iv)
         })())
     }
@@ -135,8 +120,7 @@ mod binding {
     fn decode_map_job(map: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<DecodeCredentialMap> {
         Job::new((|| {
             let key = args::password(password, LegacySalt::Salt)?;
-            let options = args::options::<DecodeCredentialMapOptions>(options)?;
-            let strict = options.and_then(|o| o.strict).unwrap_or(false);
+            let strict = args::options(options)?.boolean("strict")?.unwrap_or(false);
             args::prepare_decode_map(map, key, strict)
         })())
     }

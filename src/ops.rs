@@ -123,6 +123,19 @@ impl<O: Operation> Task for Job<O> {
     }
 }
 
+/// Refuse, before any work, a result that could not become a JavaScript string.
+fn check_output_len(len: usize) -> Result<(), Failure> {
+    if len > js::MAX_STRING_LENGTH {
+        return Err(js::string_too_long().into());
+    }
+    Ok(())
+}
+
+/// Length of `hex(iv):hex(ct)` for a CBC plaintext of `n` bytes.
+fn cbc_output_len(n: usize) -> usize {
+    33 + 2 * (n / 16 + 1) * 16
+}
+
 fn string_to_js(env: RawEnv, s: &str) -> Result<RawValue, Failure> {
     js::create_string(env, s).map_err(Failure::from)
 }
@@ -138,6 +151,7 @@ impl Operation for EncryptData {
     type Output = String;
 
     fn run(&mut self) -> Result<String, Failure> {
+        check_output_len(cbc_output_len(self.data.len()))?;
         let key = self.key.key()?;
         Ok(match &self.iv {
             Some(iv) => cbc_format::encrypt_with_iv(&key, iv, self.data.as_bytes()),
@@ -185,6 +199,7 @@ impl Operation for EncryptSecure {
 
     fn run(&mut self) -> Result<String, Failure> {
         self.key.check_strength(self.allow_weak_key)?;
+        check_output_len(66 + 2 * self.plaintext.len())?;
         let key = self.key.material()?;
         Ok(match &self.iv {
             Some(iv) => secure_storage::encrypt_with_iv(&key, iv, self.plaintext.as_bytes()),
@@ -266,6 +281,9 @@ impl Operation for EncodeCredentialMap {
         if self.fields.is_empty() {
             return Ok(Vec::new());
         }
+        for (_, value) in &self.fields {
+            check_output_len(cbc_output_len(value.len()))?;
+        }
         let key = self.key.key()?;
         let mut out = Vec::with_capacity(self.fields.len());
         for (_, value) in &self.fields {
@@ -296,8 +314,9 @@ impl Operation for EncodeCredentialMap {
 pub struct DecodeCredentialMap {
     pub out: Option<PinnedValue>,
     pub key: KeySource,
-    /// Fields in the encrypted shape (two non-empty `:` parts), with their value's code units.
-    pub fields: Vec<(FieldKey, Zeroizing<Vec<u16>>)>,
+    /// Fields in the encrypted shape (two non-empty `:` parts): their IV and ciphertext already
+    /// decoded from hex on the JS thread (or the decoding error), so only bytes are held.
+    pub fields: Vec<(FieldKey, Result<([u8; 16], Vec<u8>), CryptoError>)>,
     /// Fields whose value was not a string, with their position (strict mode fails on them).
     pub not_strings: Vec<(usize, String)>,
     pub strict: bool,
@@ -311,10 +330,11 @@ impl Operation for DecodeCredentialMap {
         let mut any_failed = false;
         if !self.fields.is_empty() {
             let key = self.key.key()?;
-            for (_, value) in &self.fields {
-                let decrypted = cbc_format::first_two_parts(value)
-                    .ok_or_else(CryptoError::invalid_format)
-                    .and_then(|(iv, ct)| cbc_format::decrypt_to_string(&key, iv, ct));
+            for (_, parts) in &mut self.fields {
+                let decrypted = match parts {
+                    Ok((iv, ct)) => cbc_format::decrypt_bytes_to_string(&key, iv, std::mem::take(ct)),
+                    Err(e) => Err(e.clone()),
+                };
                 out.push(match decrypted {
                     Ok(s) => Some(Zeroizing::new(s)),
                     Err(_) => {

@@ -100,7 +100,7 @@ fn master_key(v: &Unknown) -> std::result::Result<MasterKey, CryptoError> {
 }
 
 /// The `nonce` option: exactly 24 bytes.
-fn fixed_nonce(nonce: Option<&Uint8Array>) -> std::result::Result<Option<[u8; NONCE_BYTES]>, CryptoError> {
+fn fixed_nonce(nonce: Option<Vec<u8>>) -> std::result::Result<Option<[u8; NONCE_BYTES]>, CryptoError> {
     match nonce {
         None => Ok(None),
         Some(n) => <[u8; NONCE_BYTES]>::try_from(&n[..]).map(Some).map_err(|_| {
@@ -144,8 +144,7 @@ fn encrypt_job(data: &Unknown, master_key_hex: &Unknown, options: Option<&Unknow
     Job::new((|| {
         let data = args::utf8(data, "data")?;
         let key = master_key(master_key_hex)?;
-        let options = args::options::<XchachaEncryptOptions>(options)?;
-        let nonce = fixed_nonce(options.as_ref().and_then(|o| o.nonce.as_ref()))?;
+        let nonce = fixed_nonce(args::options(options)?.bytes("nonce")?)?;
         Ok(XchachaEncrypt { data, key, nonce })
     })())
 }
@@ -221,8 +220,4 @@ pub fn derive_key_from_password(env: Env, password: Unknown, salt_b64: Unknown) 
 #[napi(ts_args_type = "password: string, saltB64: string, options?: DeriveKeyOptions", ts_return_type = "Promise<string>")]
 pub fn derive_key_from_password_async(password: Unknown, salt_b64: Unknown, options: Option<Unknown>) -> AsyncTask<Job<DeriveKey>> {
     AsyncTask::new(derive_job(&password, &salt_b64, options.as_ref(), true))
-}
-
-impl args::OptionSpec for XchachaEncryptOptions {
-    const PROPERTIES: &'static [(&'static str, args::OptionType)] = &[("nonce", args::OptionType::Bytes)];
 }
