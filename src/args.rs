@@ -38,10 +38,11 @@ pub fn utf16(v: &Unknown, name: &str) -> ArgResult<Zeroizing<Vec<u16>>> {
     js::string_utf16(env_of(v), raw(v))
 }
 
-/// An encrypted-string argument: public data, so not zeroized.
-pub fn ciphertext(v: &Unknown, name: &str) -> ArgResult<Vec<u16>> {
-    utf16_check(v, name)?;
-    Ok(std::mem::take(&mut *js::string_utf16(env_of(v), raw(v))?))
+/// An encrypted-string argument: public data, so not zeroized; inline when short.
+pub fn ciphertext(v: &Unknown, name: &str) -> ArgResult<js::Units> {
+    let (env, raw) = (env_of(v), raw(v));
+    js::public_string_utf16(env, raw)
+        .map_err(|e| e.unwrap_or_else(|| js::arg_type_error(name, "of type string", env, raw)))
 }
 
 fn utf16_check(v: &Unknown, name: &str) -> ArgResult<()> {

@@ -6,7 +6,7 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
 use aes::Aes256;
 use zeroize::Zeroizing;
 
-use crate::codec::{find_unit, decode_hex_lenient_exact, decode_hex_update, decode_utf8_lossy, encode_hex_into, ascii_to_string};
+use crate::codec::{find_unit, decode_hex_lenient_exact, decode_hex_lenient_into, decode_hex_update, decode_utf8_lossy, encode_hex_into, ascii_to_string};
 use crate::error::{CryptoError, Result};
 use crate::kdf::KeyMaterial;
 
@@ -33,6 +33,46 @@ pub fn cbc_decrypt_in_place(aes: &Aes256, iv: &[u8; 16], buf: &mut Vec<u8>) -> R
         .len();
     buf.truncate(len);
     Ok(())
+}
+
+/// AES-256-CBC decryption of a slice in place; returns the plaintext length. Same checks as
+/// [`cbc_decrypt_in_place`].
+pub fn cbc_decrypt_slice(aes: &Aes256, iv: &[u8; 16], buf: &mut [u8]) -> Result<usize> {
+    if buf.is_empty() || buf.len() % 16 != 0 {
+        return Err(CryptoError::wrong_final_block_length());
+    }
+    CbcDec::inner_iv_init(aes, iv.into())
+        .decrypt_padded::<Pkcs7>(buf)
+        .map(|p| p.len())
+        .map_err(|_| CryptoError::bad_decrypt())
+}
+
+/// Decrypted bytes that stay inline for short values (no allocation), zeroized on drop.
+pub struct Plaintext(smallvec::SmallVec<[u8; 64]>);
+
+impl Plaintext {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Plaintext {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0[..]);
+    }
+}
+
+/// `AuthService.decryptData` of an already split string, to bytes (the caller makes the text).
+pub fn decrypt_to_plaintext(key: &KeyMaterial, iv_hex: &[u16], ct_hex: &[u16]) -> Result<Plaintext> {
+    let iv = decode_hex_lenient_exact::<16>(iv_hex).ok_or_else(CryptoError::invalid_iv)?;
+    if ct_hex.len() % 2 != 0 {
+        return Err(CryptoError::odd_hex(ct_hex.len()));
+    }
+    let mut buf = Plaintext(smallvec::SmallVec::from_elem(0, ct_hex.len() / 2));
+    let n = decode_hex_lenient_into(ct_hex, &mut buf.0);
+    let len = cbc_decrypt_slice(key.aes(), &iv, &mut buf.0[..n])?;
+    buf.0.truncate(len);
+    Ok(buf)
 }
 
 /// [`cbc_decrypt_in_place`] on a copy.

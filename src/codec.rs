@@ -44,6 +44,14 @@ fn hex_value(unit: u16) -> Option<u8> {
 /// drops a trailing odd nibble, never fails.
 pub fn decode_hex_lenient(units: &[u16]) -> Vec<u8> {
     let mut out = vec![0u8; units.len() / 2];
+    let n = decode_hex_lenient_into(units, &mut out);
+    out.truncate(n);
+    out
+}
+
+/// [`decode_hex_lenient`] into `out` (at least `units.len() / 2` bytes); returns the length.
+pub fn decode_hex_lenient_into(units: &[u16], out: &mut [u8]) -> usize {
+    let out = &mut out[..units.len() / 2];
     // Sixteen bytes at a time while every digit is valid; the block with the first non-digit (or
     // with a code unit above 0xFF, which the fast path does not truncate) and the tail go through
     // the exact pair-by-pair loop below.
@@ -63,8 +71,7 @@ pub fn decode_hex_lenient(units: &[u16]) -> Vec<u8> {
         }
         done += 1;
     }
-    out.truncate(done);
-    out
+    done
 }
 
 /// 32 hex digits (as code units below 0x100) to 16 bytes, or `None` if any is not a digit.

@@ -157,6 +157,38 @@ pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, Cry
     Ok(buf)
 }
 
+/// Code units of a string argument that is public data (ciphertext), in one N-API call when
+/// short. `Err(None)` if the value is not a string.
+pub type Units = Vec<u16>;
+
+pub fn public_string_utf16(env: RawEnv, v: RawValue) -> Result<Units, Option<CryptoError>> {
+    const FAST: usize = 256;
+    let mut out = Units::with_capacity(FAST);
+    let mut written = 0usize;
+    let status = unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), FAST, &mut written) };
+    if status == sys::Status::napi_string_expected {
+        return Err(None);
+    }
+    check(status).map_err(Some)?;
+    if written + 1 < FAST {
+        // SAFETY: N-API wrote `written` code units into the buffer's capacity.
+        unsafe { out.set_len(written) };
+        return Ok(out);
+    }
+    Ok(std::mem::take(&mut *string_utf16(env, v).map_err(Some)?))
+}
+
+/// A JS string from decrypted bytes, as Node's lossy UTF-8 decoder makes it.
+pub fn create_string_lossy(env: RawEnv, bytes: &[u8]) -> Result<RawValue, CryptoError> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => create_string(env, s),
+        Err(_) => {
+            let s = Zeroizing::new(String::from_utf8_lossy(bytes).into_owned());
+            create_string(env, &s)
+        }
+    }
+}
+
 pub fn create_string(env: RawEnv, s: &str) -> Result<RawValue, CryptoError> {
     if s.len() > MAX_STRING_LENGTH && s.chars().count() > MAX_STRING_LENGTH {
         return Err(string_too_long());

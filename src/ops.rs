@@ -167,22 +167,22 @@ impl Operation for EncryptData {
 /// `AuthService.decryptData`.
 pub struct DecryptData {
     /// Ciphertext is public: no need to zeroize it.
-    pub encrypted: Vec<u16>,
+    pub encrypted: js::Units,
     pub key: KeySource,
 }
 
 impl Operation for DecryptData {
-    type Output = Zeroizing<String>;
+    type Output = cbc_format::Plaintext;
 
-    fn run(&mut self) -> Result<Zeroizing<String>, Failure> {
+    fn run(&mut self) -> Result<cbc_format::Plaintext, Failure> {
         // The shape check first: malformed input never costs a key derivation.
         let (iv, ct) = cbc_format::split_encrypted(&self.encrypted)?;
         let key = self.key.key()?;
-        Ok(Zeroizing::new(cbc_format::decrypt_to_string(&key, iv, ct)?))
+        Ok(cbc_format::decrypt_to_plaintext(&key, iv, ct)?)
     }
 
-    fn to_js(&mut self, env: RawEnv, out: Zeroizing<String>) -> Result<RawValue, Failure> {
-        string_to_js(env, &out)
+    fn to_js(&mut self, env: RawEnv, out: cbc_format::Plaintext) -> Result<RawValue, Failure> {
+        js::create_string_lossy(env, out.as_bytes()).map_err(Failure::from)
     }
 }
 
@@ -215,7 +215,7 @@ impl Operation for EncryptSecure {
 /// SecureStorageService decryption to a string (`decryptSecure`) or to parsed JSON
 /// (`decryptCredentials`, parsed by V8's own `JSON.parse`).
 pub struct DecryptSecure {
-    pub encrypted: Vec<u16>,
+    pub encrypted: js::Units,
     pub key: SecureStorageKey,
     pub credentials: bool,
 }
