@@ -32,6 +32,12 @@ export interface DecodeCredentialMapOptions {
   strict?: boolean
 }
 
+/** The plaintext of an `iv ‖ tag ‖ ciphertext` buffer; nothing is returned unless the tag verifies. */
+export declare function decryptBuffer(data: Uint8Array, password: string): Buffer
+
+/** `decryptBuffer` on the libuv pool. */
+export declare function decryptBufferAsync(data: Uint8Array, password: string): Promise<Buffer>
+
 /**
  * `SecureStorageService.decryptCredentials`: `JSON.parse(decryptSecure(...))`. Failures throw
  * `Failed to decrypt credentials` with a stable `code` and the detail in `cause`.
@@ -50,6 +56,16 @@ export declare function decryptData(encrypted: string, password: string): string
 
 /** `decryptData` on the libuv thread pool. */
 export declare function decryptDataAsync(encrypted: string, password: string): Promise<string>
+
+/**
+ * Decrypts a file written by `encryptFile` or the legacy service. The plaintext goes to a
+ * temporary file that is renamed into place only after the tag verifies (`ERR_AUTH_FAILED`
+ * otherwise, and nothing is created or replaced). Input shorter than 32 bytes: `ERR_INVALID_FORMAT`.
+ */
+export declare function decryptFile(inputPath: string, outputPath: string, password: string, options?: FileOptions): Promise<void>
+
+/** `decryptFile(path, path)`, crash-safe, permission bits kept. */
+export declare function decryptFileInPlace(path: string, password: string, options?: FileOptions): Promise<void>
 
 /**
  * Decrypts the `iv:tag:ct` secure-storage format. Tags must be 16 bytes (Node accepted
@@ -95,6 +111,12 @@ export declare function encodeCredentialMap(credentials: Record<string, unknown>
 /** `encodeCredentialMap` on the libuv thread pool. */
 export declare function encodeCredentialMapAsync(credentials: Record<string, unknown>, password: string, options?: EncryptOptions): Promise<Record<string, unknown>>
 
+/** `iv ‖ tag ‖ ciphertext` of `data` in memory (the file format). */
+export declare function encryptBuffer(data: Uint8Array, password: string, options?: { iv?: Uint8Array }): Buffer
+
+/** `encryptBuffer` on the libuv pool. */
+export declare function encryptBufferAsync(data: Uint8Array, password: string, options?: { iv?: Uint8Array }): Promise<Buffer>
+
 /**
  * `SecureStorageService.encryptCredentials`: `encryptSecure(JSON.stringify(credentials))`,
  * with V8's own JSON. Failures throw `Failed to encrypt credentials` (detail in `cause`).
@@ -112,6 +134,20 @@ export declare function encryptData(data: string, password: string, options?: En
 
 /** `encryptData` on the libuv thread pool. */
 export declare function encryptDataAsync(data: string, password: string, options?: EncryptOptions): Promise<string>
+
+/**
+ * Encrypts a file as the legacy `FileEncryptionService.encryptFile`: `iv(16) ‖ tag(16) ‖
+ * AES-256-GCM ciphertext`, key = scrypt(password, "salt") (cached). Streams in 1 MiB chunks on
+ * the libuv pool; writes a temporary file beside the destination, then fsync, atomic rename,
+ * directory fsync. A destination that is a symlink is followed.
+ */
+export declare function encryptFile(inputPath: string, outputPath: string, password: string, options?: FileOptions): Promise<void>
+
+/**
+ * `encryptFile(path, path)`, crash-safe: a kill at any moment leaves the original or the whole
+ * result; the permission bits are kept.
+ */
+export declare function encryptFileInPlace(path: string, password: string, options?: FileOptions): Promise<void>
 
 /**
  * What `xchachaEncrypt` returns, as the legacy `EncryptionResult`: every field is libsodium
@@ -144,6 +180,22 @@ export declare function encryptSecure(plaintext: string, hexKey: string, options
 
 /** `encryptSecure` on the libuv thread pool. */
 export declare function encryptSecureAsync(plaintext: string, hexKey: string, options?: SecureEncryptOptions): Promise<string>
+
+/** Options of the file functions (read by hand from own properties; this type is for the typings). */
+export interface FileOptions {
+  /** A fixed 16-byte IV (encryption only). For known-answer tests only: never reuse an IV. */
+  iv?: Uint8Array
+  /**
+   * Cancels the operation: the Promise rejects with an `AbortError` (`code: 'ABORT_ERR'`);
+   * no partial output is left and the original is untouched.
+   */
+  signal?: AbortSignal
+  /**
+   * Called with `(bytesDone, bytesTotal)` at most about ten times a second, and once more
+   * with `bytesDone === bytesTotal` before the Promise resolves. Exceptions it throws are ignored.
+   */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void
+}
 
 /** 32 bytes from the operating system's CSPRNG as libsodium base64 (43 characters). */
 export declare function generateKey(): string

@@ -31,6 +31,10 @@ pub enum ErrorCode {
     InvalidSalt,
     /// A result longer than V8's longest string.
     StringTooLong,
+    /// A file that does not exist (Node's code for it).
+    NotFound,
+    /// Any other file-system failure.
+    FileIo,
     /// The operation was cancelled through its `AbortSignal` (Node's own code for that).
     Aborted,
 }
@@ -51,6 +55,8 @@ impl ErrorCode {
             ErrorCode::InvalidSalt => "ERR_INVALID_SALT",
             ErrorCode::Aborted => "ABORT_ERR",
             ErrorCode::StringTooLong => "ERR_STRING_TOO_LONG",
+            ErrorCode::NotFound => "ENOENT",
+            ErrorCode::FileIo => "ERR_FILE_IO",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod cbc_format;
 pub mod codec;
 pub mod credential_map;
 pub mod error;
+pub mod file_format;
 pub mod gcm_stream;
 pub mod kdf;
 pub mod rng;
@@ -24,6 +25,8 @@ mod args;
 mod js;
 #[cfg(feature = "node")]
 mod ops;
+#[cfg(feature = "node")]
+pub mod file_binding;
 #[cfg(feature = "node")]
 pub mod sodium_binding;
 #[cfg(feature = "node")]

@@ -112,7 +112,7 @@ fn fixed_nonce(nonce: Option<Vec<u8>>) -> std::result::Result<Option<[u8; NONCE_
 /// The `signal` option: `None` without one; a flag that the signal's abort sets (already set if
 /// `signal.aborted` is true now). Like Node's own APIs, any object with a boolean `aborted` is
 /// taken as a signal; napi-rs then listens through its `onabort` property.
-fn abort_flag(options: Option<&Unknown>) -> std::result::Result<Option<AbortFlag>, CryptoError> {
+pub(crate) fn abort_flag(options: Option<&Unknown>) -> std::result::Result<Option<AbortFlag>, CryptoError> {
     let Some(options) = options else { return Ok(None) };
     let (env, raw) = (env_of(options), options.raw());
     if js::is_nullish(env, raw) {

@@ -1,0 +1,296 @@
+//! The FileEncryptionService format: `iv(16) ‖ tag(16) ‖ AES-256-GCM ciphertext`, key =
+//! scrypt(utf8(password), "salt"). In memory (`encrypt_buffer`/`decrypt_buffer`) and streamed
+//! through files in constant memory, crash-safe:
+//!
+//! - output goes to a uniquely named temporary file beside the destination (`create_new`, so a
+//!   stale file or a second process never collides), which is fsynced, renamed over the
+//!   destination atomically, and the directory fsynced: a crash leaves the old file or the whole
+//!   new one, never a torn one;
+//! - encryption writes the header with a placeholder tag and patches the tag in at the end;
+//! - decryption releases nothing unverified: the plaintext is renamed into place only after the
+//!   tag verifies; on failure the temporary file is removed;
+//! - in place keeps the original's permission bits; a destination that is a symlink is followed
+//!   (the target is replaced, the link stays a link).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use zeroize::Zeroizing;
+
+use crate::error::{CryptoError, ErrorCode, Result};
+use crate::gcm_stream::{GcmDecryptor, GcmEncryptor};
+use crate::kdf::KeyMaterial;
+
+pub const HEADER_BYTES: usize = 32;
+/// Streaming chunk: large enough for full-speed crypto and I/O, small enough for constant memory.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// `iv ‖ tag ‖ ct` of `data`.
+pub fn encrypt_buffer(key: &KeyMaterial, iv: &[u8; 16], data: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(HEADER_BYTES + data.len());
+    out.extend_from_slice(iv);
+    out.extend_from_slice(&[0u8; 16]);
+    out.extend_from_slice(data);
+    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    enc.update(&mut out[HEADER_BYTES..])?;
+    out[16..32].copy_from_slice(&enc.finish());
+    Ok(out)
+}
+
+fn split_header(data: &[u8]) -> Result<([u8; 16], [u8; 16], &[u8])> {
+    if data.len() < HEADER_BYTES {
+        return Err(too_short(data.len() as u64));
+    }
+    let iv: [u8; 16] = data[..16].try_into().expect("16 bytes");
+    let tag: [u8; 16] = data[16..32].try_into().expect("16 bytes");
+    Ok((iv, tag, &data[HEADER_BYTES..]))
+}
+
+fn too_short(len: u64) -> CryptoError {
+    CryptoError::new(
+        ErrorCode::InvalidFormat,
+        format!("Encrypted data must be at least {HEADER_BYTES} bytes (IV and tag), got {len}"),
+    )
+}
+
+/// The plaintext of `iv ‖ tag ‖ ct`; nothing is returned unless the tag verifies.
+pub fn decrypt_buffer(key: &KeyMaterial, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let (iv, tag, ct) = split_header(data)?;
+    let mut out = Zeroizing::new(ct.to_vec());
+    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    dec.update(&mut out)?;
+    dec.finish(&tag)?;
+    Ok(out)
+}
+
+/// Controls of a file operation: cancellation (checked between chunks) and progress reports.
+#[derive(Default)]
+pub struct FileControl<'a> {
+    pub abort: Option<&'a AtomicBool>,
+    pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
+}
+
+impl FileControl<'_> {
+    fn check_abort(&self) -> Result<()> {
+        match self.abort {
+            Some(a) if a.load(Ordering::Acquire) => Err(CryptoError::new(ErrorCode::Aborted, "The operation was aborted")),
+            _ => Ok(()),
+        }
+    }
+
+    fn report(&mut self, done: u64, total: u64) {
+        if let Some(p) = self.progress.as_mut() {
+            p(done, total);
+        }
+    }
+}
+
+pub fn io_error(err: io::Error, what: &str, path: &Path) -> CryptoError {
+    let code = match err.kind() {
+        io::ErrorKind::NotFound => ErrorCode::NotFound,
+        _ => ErrorCode::FileIo,
+    };
+    CryptoError::new(code, format!("{what} '{}': {err}", path.display()))
+}
+
+/// The file a destination path names: a symlink is followed (to its final target), so the
+/// rename replaces the target and the link stays a link.
+fn resolve_destination(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::read_link(path).map_err(|e| io_error(e, "Cannot read the link", path))?;
+            let target = if target.is_absolute() {
+                target
+            } else {
+                path.parent().unwrap_or_else(|| Path::new(".")).join(target)
+            };
+            resolve_destination(&target)
+        }
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// A uniquely named temporary file beside `dest`, removed on drop unless committed.
+struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+    dest: PathBuf,
+}
+
+impl TempFile {
+    fn create(dest: &Path, mode: Option<u32>) -> Result<TempFile> {
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        for _ in 0..16 {
+            let mut rnd = [0u8; 6];
+            crate::rng::fill_random(&mut rnd)?;
+            let path = dir.join(format!(".{name}.{}.tmp", crate::codec::encode_hex(&rnd)));
+            let mut opts = OpenOptions::new();
+            opts.write(true).read(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                // As Node's writeFile (0o666 less the umask) unless keeping the original's bits.
+                opts.mode(mode.unwrap_or(0o666));
+            }
+            match opts.open(&path) {
+                Ok(file) => {
+                    #[cfg(unix)]
+                    if let Some(mode) = mode {
+                        use std::os::unix::fs::PermissionsExt;
+                        // create's mode is filtered by the umask; in place must keep the bits exactly.
+                        file.set_permissions(fs::Permissions::from_mode(mode))
+                            .map_err(|e| io_error(e, "Cannot set permissions on", &path))?;
+                    }
+                    return Ok(TempFile { path, file: Some(file), dest: dest.to_path_buf() });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_error(e, "Cannot create a temporary file", &path)),
+            }
+        }
+        Err(CryptoError::new(ErrorCode::FileIo, "Cannot create a unique temporary file"))
+    }
+
+    fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("open until commit")
+    }
+
+    /// fsync, rename over the destination, fsync the directory.
+    fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("open until commit");
+        file.sync_all().map_err(|e| io_error(e, "Cannot flush", &self.path))?;
+        drop(file);
+        fs::rename(&self.path, &self.dest).map_err(|e| io_error(e, "Cannot rename into", &self.dest))?;
+        #[cfg(unix)]
+        if let Some(dir) = self.dest.parent() {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            // The rename itself must survive a crash: flush the directory entry.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            self.file.take();
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn open_input(path: &Path) -> Result<(File, u64, Option<u32>)> {
+    let file = File::open(path).map_err(|e| io_error(e, "Cannot open", path))?;
+    let meta = file.metadata().map_err(|e| io_error(e, "Cannot stat", path))?;
+    if meta.is_dir() {
+        return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is a directory", path.display())));
+    }
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    };
+    #[cfg(not(unix))]
+    let mode = None;
+    Ok((file, meta.len(), mode))
+}
+
+fn read_full(file: &mut File, buf: &mut [u8], path: &Path) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(e, "Cannot read", path)),
+        }
+    }
+    Ok(n)
+}
+
+/// Encrypt `input` to `output` (the same path for in place). `keep_mode`: give the output the
+/// input's permission bits (in place).
+pub fn encrypt_file(
+    key: &KeyMaterial,
+    iv: &[u8; 16],
+    input: &Path,
+    output: &Path,
+    keep_mode: bool,
+    mut ctl: FileControl<'_>,
+) -> Result<()> {
+    let (mut src, total, mode) = open_input(input)?;
+    let dest = resolve_destination(output)?;
+    ctl.check_abort()?;
+    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
+    let mut header = [0u8; HEADER_BYTES];
+    header[..16].copy_from_slice(iv);
+    tmp.file().write_all(&header).map_err(|e| io_error(e, "Cannot write", &dest))?;
+    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    let mut buf = Zeroizing::new(vec![0u8; CHUNK_BYTES]);
+    let mut done = 0u64;
+    loop {
+        ctl.check_abort()?;
+        let n = read_full(&mut src, &mut buf, input)?;
+        if n == 0 {
+            break;
+        }
+        enc.update(&mut buf[..n])?;
+        tmp.file().write_all(&buf[..n]).map_err(|e| io_error(e, "Cannot write", &dest))?;
+        done += n as u64;
+        ctl.report(done, total.max(done));
+    }
+    let tag = enc.finish();
+    let f = tmp.file();
+    f.seek(SeekFrom::Start(16)).map_err(|e| io_error(e, "Cannot seek", &dest))?;
+    f.write_all(&tag).map_err(|e| io_error(e, "Cannot write", &dest))?;
+    ctl.check_abort()?;
+    tmp.commit()?;
+    ctl.report(done, done);
+    Ok(())
+}
+
+/// Decrypt `input` to `output` (the same path for in place); the destination is touched only
+/// after the tag verifies.
+pub fn decrypt_file(key: &KeyMaterial, input: &Path, output: &Path, keep_mode: bool, mut ctl: FileControl<'_>) -> Result<()> {
+    let (mut src, total, mode) = open_input(input)?;
+    let mut header = [0u8; HEADER_BYTES];
+    let got = read_full(&mut src, &mut header, input)?;
+    if got < HEADER_BYTES {
+        return Err(too_short(got as u64));
+    }
+    let iv: [u8; 16] = header[..16].try_into().expect("16 bytes");
+    let tag: [u8; 16] = header[16..].try_into().expect("16 bytes");
+    let dest = resolve_destination(output)?;
+    ctl.check_abort()?;
+    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
+    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    let mut buf = Zeroizing::new(vec![0u8; CHUNK_BYTES]);
+    let body = total.saturating_sub(HEADER_BYTES as u64);
+    let mut done = 0u64;
+    loop {
+        ctl.check_abort()?;
+        let n = read_full(&mut src, &mut buf, input)?;
+        if n == 0 {
+            break;
+        }
+        dec.update(&mut buf[..n])?;
+        tmp.file().write_all(&buf[..n]).map_err(|e| io_error(e, "Cannot write", &dest))?;
+        done += n as u64;
+        ctl.report(done, body.max(done));
+    }
+    // Unverified plaintext sits only in the temporary file, which is removed on failure.
+    dec.finish(&tag)?;
+    ctl.check_abort()?;
+    tmp.commit()?;
+    ctl.report(done, done);
+    Ok(())
+}
