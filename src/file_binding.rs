@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
-use zeroize::Zeroizing;
 
 use crate::args;
 use crate::error::{CryptoError, ErrorCode};
@@ -258,40 +257,93 @@ pub fn decrypt_file_in_place(path: Unknown, password: Unknown, options: Option<U
     AsyncTask::new(file_job(FileMode::Decrypt, &path, None, &password, options.as_ref()))
 }
 
-/// The file format in memory.
+/// The file format in memory. Encryption copies the input once, into the buffer that becomes
+/// the result (encrypted in place, so no plaintext copy is left); decryption likewise. Results
+/// are handed to JavaScript without another copy.
 pub struct BufferJob {
     mode: FileMode,
-    data: Zeroizing<Vec<u8>>,
+    /// Encrypt: header room + plaintext; decrypt: the whole input. Taken by `run`.
+    data: Vec<u8>,
     key: KeySource,
     iv: Option<[u8; 16]>,
 }
 
+impl Drop for BufferJob {
+    fn drop(&mut self) {
+        // Only a job that never ran still holds its input (plaintext when encrypting).
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
 impl Operation for BufferJob {
-    type Output = Zeroizing<Vec<u8>>;
+    /// The bytes and where the result starts in them (after the header, when decrypting).
+    type Output = (Vec<u8>, usize);
 
     fn run(&mut self) -> std::result::Result<Self::Output, Failure> {
         let key = self.key.key()?;
-        Ok(match self.mode {
+        let mut data = std::mem::take(&mut self.data);
+        match self.mode {
             FileMode::Encrypt => {
                 let iv = match self.iv {
                     Some(iv) => iv,
                     None => crate::rng::random_iv()?,
                 };
-                Zeroizing::new(file_format::encrypt_buffer(&key, &iv, &self.data)?)
+                file_format::encrypt_in_place(&key, &iv, &mut data)?;
+                Ok((data, 0))
             }
-            FileMode::Decrypt => file_format::decrypt_buffer(&key, &self.data)?,
-        })
+            FileMode::Decrypt => {
+                let result = file_format::decrypt_in_place(&key, &mut data);
+                if let Err(e) = result {
+                    zeroize::Zeroize::zeroize(&mut data); // unverified plaintext
+                    return Err(e.into());
+                }
+                Ok((data, file_format::HEADER_BYTES))
+            }
+        }
     }
 
-    fn to_js(&mut self, env: RawEnv, out: Self::Output) -> std::result::Result<RawValue, Failure> {
-        let mut value = ptr::null_mut();
-        let mut data = ptr::null_mut();
-        let status = unsafe { sys::napi_create_buffer_copy(env, out.len(), out.as_ptr().cast(), &mut data, &mut value) };
-        if status != sys::Status::napi_ok {
-            return Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer").into());
-        }
-        Ok(value)
+    fn to_js(&mut self, env: RawEnv, (bytes, start): Self::Output) -> std::result::Result<RawValue, Failure> {
+        external_buffer(env, bytes, start, self.mode == FileMode::Decrypt).map_err(Failure::from)
     }
+}
+
+unsafe extern "C" fn free_buffer(_env: sys::napi_env, _data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+    // SAFETY: `hint` is the Box leaked by `external_buffer` for this very buffer.
+    let (mut bytes, secret) = *unsafe { Box::from_raw(hint.cast::<(Vec<u8>, bool)>()) };
+    if secret {
+        zeroize::Zeroize::zeroize(&mut bytes);
+    }
+}
+
+/// A Buffer over `bytes[start..]` without copying; freed (and wiped, if `secret`) when JS
+/// collects it.
+fn external_buffer(env: RawEnv, mut bytes: Vec<u8>, start: usize, secret: bool) -> std::result::Result<RawValue, CryptoError> {
+    let mut value = ptr::null_mut();
+    if bytes.len() <= start {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        let mut data = ptr::null_mut();
+        let status = unsafe { sys::napi_create_buffer(env, 0, &mut data, &mut value) };
+        return if status == sys::Status::napi_ok { Ok(value) } else { Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer")) };
+    }
+    let boxed = Box::new((bytes, secret));
+    // SAFETY: `start < len`; the pointer stays valid while the Box lives (until `free_buffer`).
+    let (ptr_, len) = (unsafe { boxed.0.as_ptr().add(start) } as *mut std::ffi::c_void, boxed.0.len() - start);
+    let hint = Box::into_raw(boxed);
+    let status = unsafe { sys::napi_create_external_buffer(env, len, ptr_, Some(free_buffer), hint.cast(), &mut value) };
+    if status != sys::Status::napi_ok {
+        // Not handed over (e.g. a runtime without external buffers): copy instead.
+        let (bytes, secret) = *unsafe { Box::from_raw(hint) };
+        let mut data = ptr::null_mut();
+        let status = unsafe { sys::napi_create_buffer_copy(env, len, bytes[start..].as_ptr().cast(), &mut data, &mut value) };
+        let mut bytes = bytes;
+        if secret {
+            zeroize::Zeroize::zeroize(&mut bytes);
+        }
+        if status != sys::Status::napi_ok {
+            return Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer"));
+        }
+    }
+    Ok(value)
 }
 
 fn buffer_job(mode: FileMode, data: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<BufferJob> {
@@ -300,9 +352,10 @@ fn buffer_job(mode: FileMode, data: &Unknown, password: &Unknown, options: Optio
         if !js::is_uint8_array(env, raw) {
             return Err(js::arg_type_error("data", "a Buffer or Uint8Array", env, raw));
         }
-        let data = Zeroizing::new(js::uint8_array_bytes(env, raw)?);
         let key = args::password(password, LegacySalt::Salt)?;
         let iv = if mode == FileMode::Encrypt { args::fixed_iv(args::options(options)?.bytes("iv")?)? } else { None };
+        let header = if mode == FileMode::Encrypt { file_format::HEADER_BYTES } else { 0 };
+        let data = js::uint8_array_bytes_with_room(env, raw, header)?;
         Ok(BufferJob { mode, data, key, iv })
     })())
 }

@@ -39,6 +39,27 @@ pub fn encrypt_buffer(key: &KeyMaterial, iv: &[u8; 16], data: &[u8]) -> Result<V
     Ok(out)
 }
 
+/// Encrypt in place: `buf` is `[32 bytes of room] ‖ plaintext` and becomes `iv ‖ tag ‖ ct`.
+pub fn encrypt_in_place(key: &KeyMaterial, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
+    if buf.len() < HEADER_BYTES {
+        return Err(too_short(buf.len() as u64));
+    }
+    buf[..16].copy_from_slice(iv);
+    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    enc.update(&mut buf[HEADER_BYTES..])?;
+    buf[16..32].copy_from_slice(&enc.finish());
+    Ok(())
+}
+
+/// Decrypt in place: the plaintext replaces the ciphertext after the 32-byte header (which is
+/// left as it was). On failure the buffer holds unverified plaintext: the caller must wipe it.
+pub fn decrypt_in_place(key: &KeyMaterial, buf: &mut [u8]) -> Result<()> {
+    let (iv, tag, _) = split_header(buf)?;
+    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    dec.update(&mut buf[HEADER_BYTES..])?;
+    dec.finish(&tag)
+}
+
 fn split_header(data: &[u8]) -> Result<([u8; 16], [u8; 16], &[u8])> {
     if data.len() < HEADER_BYTES {
         return Err(too_short(data.len() as u64));

@@ -260,6 +260,21 @@ pub fn get_own_named(env: RawEnv, obj: RawValue, name: &str) -> Result<Option<Ra
     Ok(Some(value))
 }
 
+/// The bytes of a `Uint8Array`, copied after `room` zero bytes (one copy, room for a header).
+pub fn uint8_array_bytes_with_room(env: RawEnv, v: RawValue, room: usize) -> Result<Vec<u8>, CryptoError> {
+    let mut kind = 0;
+    let mut len = 0usize;
+    let mut data = ptr::null_mut();
+    check(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) })?;
+    let mut out = Vec::with_capacity(room + len);
+    out.resize(room, 0);
+    if len > 0 && !data.is_null() {
+        // SAFETY: N-API reports `len` bytes at `data` for a Uint8Array; they are copied at once.
+        out.extend_from_slice(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) });
+    }
+    Ok(out)
+}
+
 /// The bytes of a `Uint8Array` (or `Buffer`), copied.
 pub fn uint8_array_bytes(env: RawEnv, v: RawValue) -> Result<Vec<u8>, CryptoError> {
     let mut kind = 0;
