@@ -181,6 +181,11 @@ impl TempFile {
         self.file.as_mut().expect("open until commit")
     }
 
+    fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        let dest = &self.dest;
+        self.file.as_mut().expect("open until commit").write_all(bytes).map_err(|e| io_error(e, "Cannot write", dest))
+    }
+
     /// fsync, rename over the destination, fsync the directory.
     fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("open until commit");
@@ -238,6 +243,31 @@ fn read_full(file: &mut File, buf: &mut [u8], path: &Path) -> Result<usize> {
     Ok(n)
 }
 
+/// Read `src` to its end in chunks, transform each in place, append it to `tmp`; checks for
+/// cancellation and reports progress between chunks. Returns the bytes processed.
+fn pump(
+    src: &mut File,
+    input: &Path,
+    tmp: &mut TempFile,
+    ctl: &mut FileControl<'_>,
+    total: u64,
+    mut transform: impl FnMut(&mut [u8]) -> Result<()>,
+) -> Result<u64> {
+    let mut buf = Zeroizing::new(vec![0u8; CHUNK_BYTES]);
+    let mut done = 0u64;
+    loop {
+        ctl.check_abort()?;
+        let n = read_full(src, &mut buf, input)?;
+        if n == 0 {
+            return Ok(done);
+        }
+        transform(&mut buf[..n])?;
+        tmp.write_all(&buf[..n])?;
+        done += n as u64;
+        ctl.report(done, total.max(done));
+    }
+}
+
 /// Encrypt `input` to `output` (the same path for in place). `keep_mode`: give the output the
 /// input's permission bits (in place).
 pub fn encrypt_file(
@@ -254,21 +284,9 @@ pub fn encrypt_file(
     let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
     let mut header = [0u8; HEADER_BYTES];
     header[..16].copy_from_slice(iv);
-    tmp.file().write_all(&header).map_err(|e| io_error(e, "Cannot write", &dest))?;
+    tmp.write_all(&header)?;
     let mut enc = GcmEncryptor::new(key.aes(), iv);
-    let mut buf = Zeroizing::new(vec![0u8; CHUNK_BYTES]);
-    let mut done = 0u64;
-    loop {
-        ctl.check_abort()?;
-        let n = read_full(&mut src, &mut buf, input)?;
-        if n == 0 {
-            break;
-        }
-        enc.update(&mut buf[..n])?;
-        tmp.file().write_all(&buf[..n]).map_err(|e| io_error(e, "Cannot write", &dest))?;
-        done += n as u64;
-        ctl.report(done, total.max(done));
-    }
+    let done = pump(&mut src, input, &mut tmp, &mut ctl, total, |chunk| enc.update(chunk))?;
     let tag = enc.finish();
     let f = tmp.file();
     f.seek(SeekFrom::Start(16)).map_err(|e| io_error(e, "Cannot seek", &dest))?;
@@ -294,20 +312,8 @@ pub fn decrypt_file(key: &KeyMaterial, input: &Path, output: &Path, keep_mode: b
     ctl.check_abort()?;
     let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
     let mut dec = GcmDecryptor::new(key.aes(), &iv);
-    let mut buf = Zeroizing::new(vec![0u8; CHUNK_BYTES]);
     let body = total.saturating_sub(HEADER_BYTES as u64);
-    let mut done = 0u64;
-    loop {
-        ctl.check_abort()?;
-        let n = read_full(&mut src, &mut buf, input)?;
-        if n == 0 {
-            break;
-        }
-        dec.update(&mut buf[..n])?;
-        tmp.file().write_all(&buf[..n]).map_err(|e| io_error(e, "Cannot write", &dest))?;
-        done += n as u64;
-        ctl.report(done, body.max(done));
-    }
+    let done = pump(&mut src, input, &mut tmp, &mut ctl, body, |chunk| dec.update(chunk))?;
     // Unverified plaintext sits only in the temporary file, which is removed on failure.
     dec.finish(&tag)?;
     ctl.check_abort()?;
