@@ -31,6 +31,8 @@ pub enum ErrorCode {
     InvalidSalt,
     /// A result longer than V8's longest string.
     StringTooLong,
+    /// A result larger than Node's largest Buffer.
+    BufferTooLarge,
     /// A file that does not exist (Node's code for it).
     NotFound,
     /// Any other file-system failure.
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::Aborted => "ABORT_ERR",
             ErrorCode::StringTooLong => "ERR_STRING_TOO_LONG",
             ErrorCode::NotFound => "ENOENT",
+            ErrorCode::BufferTooLarge => "ERR_BUFFER_TOO_LARGE",
             ErrorCode::FileIo => "ERR_FILE_IO",
         }
     }

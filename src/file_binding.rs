@@ -98,8 +98,9 @@ impl Progress {
     /// From the pool thread: report, at most every 100 ms (the first report at once).
     fn report(&mut self, done: u64, total: u64) {
         let now = Instant::now();
-        if self.last.is_some_and(|t| now.duration_since(t) < Duration::from_millis(100)) || done >= total {
-            return; // the final report is made by `finish`, on the JS thread
+        // The final report is made by `finish`, on the JS thread; later deliveries are dropped.
+        if self.last.is_some_and(|t| now.duration_since(t) < Duration::from_millis(100)) || (total > 0 && done >= total) {
+            return;
         }
         self.last = Some(now);
         let data = Box::into_raw(Box::new((done as f64, total as f64)));
@@ -140,6 +141,7 @@ pub struct FileJob {
     key: KeySource,
     iv: Option<[u8; 16]>,
     abort: Option<AbortFlag>,
+    listener: Option<js::AbortListener>,
     progress: Option<Progress>,
 }
 
@@ -183,6 +185,9 @@ impl Operation for FileJob {
         if let Some(p) = self.progress.take() {
             p.abandon();
         }
+        if let Some(listener) = self.listener.take() {
+            listener.detach();
+        }
     }
 }
 
@@ -221,9 +226,10 @@ fn file_job(mode: FileMode, input: &Unknown, output: Option<&Unknown>, password:
         if iv.is_some() && mode == FileMode::Decrypt {
             return Err(CryptoError::new(ErrorCode::InvalidArgValue, "The iv option is for encryption only"));
         }
-        let abort = crate::sodium_binding::abort_flag(options)?;
+        let listener = crate::sodium_binding::abort_listener(options)?;
+        let abort = listener.as_ref().map(|l| Arc::clone(&l.flag));
         let progress = progress_option(options)?;
-        Ok(FileJob { mode, input: input_path, output: output_path, in_place, key, iv, abort, progress })
+        Ok(FileJob { mode, input: input_path, output: output_path, in_place, key, iv, abort, listener, progress })
     })())
 }
 
@@ -325,25 +331,30 @@ fn external_buffer(env: RawEnv, mut bytes: Vec<u8>, start: usize, secret: bool) 
         let status = unsafe { sys::napi_create_buffer(env, 0, &mut data, &mut value) };
         return if status == sys::Status::napi_ok { Ok(value) } else { Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer")) };
     }
+    // Node's largest Buffer (buffer.constants.MAX_LENGTH on 64-bit): checked here so that a
+    // failed hand-over (whose finalizer Node may already have run) cannot happen.
+    if bytes.len() - start > MAX_BUFFER_LENGTH {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(buffer_too_large());
+    }
     let boxed = Box::new((bytes, secret));
     // SAFETY: `start < len`; the pointer stays valid while the Box lives (until `free_buffer`).
     let (ptr_, len) = (unsafe { boxed.0.as_ptr().add(start) } as *mut std::ffi::c_void, boxed.0.len() - start);
     let hint = Box::into_raw(boxed);
     let status = unsafe { sys::napi_create_external_buffer(env, len, ptr_, Some(free_buffer), hint.cast(), &mut value) };
     if status != sys::Status::napi_ok {
-        // Not handed over (e.g. a runtime without external buffers): copy instead.
-        let (bytes, secret) = *unsafe { Box::from_raw(hint) };
-        let mut data = ptr::null_mut();
-        let status = unsafe { sys::napi_create_buffer_copy(env, len, bytes[start..].as_ptr().cast(), &mut data, &mut value) };
-        let mut bytes = bytes;
-        if secret {
-            zeroize::Zeroize::zeroize(&mut bytes);
-        }
-        if status != sys::Status::napi_ok {
-            return Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer"));
-        }
+        // Whether Node ran the finalizer is unknown: the memory is left alone (a leak beats a
+        // double free). The size check above makes this path unreachable in practice.
+        return Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot create the result Buffer"));
     }
     Ok(value)
+}
+
+/// 2^32 bytes: Node 20's `buffer.constants.MAX_LENGTH` on 64-bit platforms.
+const MAX_BUFFER_LENGTH: usize = 1 << 32;
+
+fn buffer_too_large() -> CryptoError {
+    CryptoError::new(ErrorCode::BufferTooLarge, format!("Cannot create a Buffer larger than {MAX_BUFFER_LENGTH} bytes"))
 }
 
 fn buffer_job(mode: FileMode, data: &Unknown, password: &Unknown, options: Option<&Unknown>) -> Job<BufferJob> {
@@ -351,6 +362,9 @@ fn buffer_job(mode: FileMode, data: &Unknown, password: &Unknown, options: Optio
         let (env, raw) = (data.value().env, data.raw());
         if !js::is_uint8_array(env, raw) {
             return Err(js::arg_type_error("data", "a Buffer or Uint8Array", env, raw));
+        }
+        if mode == FileMode::Encrypt && js::uint8_array_len(env, raw)? + file_format::HEADER_BYTES > MAX_BUFFER_LENGTH {
+            return Err(buffer_too_large()); // before any copy or work
         }
         let key = args::password(password, LegacySalt::Salt)?;
         let iv = if mode == FileMode::Encrypt { args::fixed_iv(args::options(options)?.bytes("iv")?)? } else { None };

@@ -116,20 +116,42 @@ pub fn io_error(err: io::Error, what: &str, path: &Path) -> CryptoError {
     CryptoError::new(code, format!("{what} '{}': {err}", path.display()))
 }
 
-/// The file a destination path names: a symlink is followed (to its final target), so the
-/// rename replaces the target and the link stays a link.
-fn resolve_destination(path: &Path) -> Result<PathBuf> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            let target = fs::read_link(path).map_err(|e| io_error(e, "Cannot read the link", path))?;
-            let target = if target.is_absolute() {
-                target
-            } else {
-                path.parent().unwrap_or_else(|| Path::new(".")).join(target)
-            };
-            resolve_destination(&target)
+/// Symlinks followed at most (the kernel's ELOOP limit).
+const MAX_LINKS: usize = 40;
+
+/// The file a destination path names, and its permission bits if it exists: a symlink is
+/// followed (to its final target), so the rename replaces the target and the link stays a link.
+/// Only a regular file (or nothing) may be replaced: renaming over a FIFO, a device or a socket
+/// would silently turn it into a regular file.
+fn resolve_destination(path: &Path) -> Result<(PathBuf, Option<u32>)> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(&path).map_err(|e| io_error(e, "Cannot read the link", &path))?;
+                path = if target.is_absolute() { target } else { path.parent().unwrap_or_else(|| Path::new(".")).join(target) };
+            }
+            Ok(m) if m.is_file() => return Ok((path, mode_of(&m))),
+            Ok(_) => {
+                return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is not a regular file", path.display())));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((path, None)),
+            Err(e) => return Err(io_error(e, "Cannot stat", &path)),
         }
-        _ => Ok(path.to_path_buf()),
+    }
+    Err(CryptoError::new(ErrorCode::FileIo, format!("'{}': too many levels of symbolic links", path.display())))
+}
+
+fn mode_of(meta: &fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
     }
 }
 
@@ -214,20 +236,19 @@ impl Drop for TempFile {
     }
 }
 
+/// Open a regular input file. Checked before opening: opening a FIFO blocks until a writer
+/// comes, and a device (`/dev/zero`) never ends.
 fn open_input(path: &Path) -> Result<(File, u64, Option<u32>)> {
+    let meta = fs::metadata(path).map_err(|e| io_error(e, "Cannot open", path))?;
+    if !meta.is_file() {
+        return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is not a regular file", path.display())));
+    }
     let file = File::open(path).map_err(|e| io_error(e, "Cannot open", path))?;
     let meta = file.metadata().map_err(|e| io_error(e, "Cannot stat", path))?;
-    if meta.is_dir() {
-        return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is a directory", path.display())));
+    if !meta.is_file() {
+        return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is not a regular file", path.display())));
     }
-    #[cfg(unix)]
-    let mode = {
-        use std::os::unix::fs::PermissionsExt;
-        Some(meta.permissions().mode() & 0o7777)
-    };
-    #[cfg(not(unix))]
-    let mode = None;
-    Ok((file, meta.len(), mode))
+    Ok((file, meta.len(), mode_of(&meta)))
 }
 
 fn read_full(file: &mut File, buf: &mut [u8], path: &Path) -> Result<usize> {
@@ -279,22 +300,22 @@ pub fn encrypt_file(
     mut ctl: FileControl<'_>,
 ) -> Result<()> {
     let (mut src, total, mode) = open_input(input)?;
-    let dest = resolve_destination(output)?;
+    let (dest, dest_mode) = resolve_destination(output)?;
     ctl.check_abort()?;
-    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
+    // In place keeps the original's bits; an existing destination keeps its own (as the legacy
+    // writeFile into it did); a new file gets 0o666 less the umask.
+    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { dest_mode })?;
     let mut header = [0u8; HEADER_BYTES];
     header[..16].copy_from_slice(iv);
     tmp.write_all(&header)?;
     let mut enc = GcmEncryptor::new(key.aes(), iv);
-    let done = pump(&mut src, input, &mut tmp, &mut ctl, total, |chunk| enc.update(chunk))?;
+    pump(&mut src, input, &mut tmp, &mut ctl, total, |chunk| enc.update(chunk))?;
     let tag = enc.finish();
     let f = tmp.file();
     f.seek(SeekFrom::Start(16)).map_err(|e| io_error(e, "Cannot seek", &dest))?;
     f.write_all(&tag).map_err(|e| io_error(e, "Cannot write", &dest))?;
     ctl.check_abort()?;
-    tmp.commit()?;
-    ctl.report(done, done);
-    Ok(())
+    tmp.commit()
 }
 
 /// Decrypt `input` to `output` (the same path for in place); the destination is touched only
@@ -308,16 +329,14 @@ pub fn decrypt_file(key: &KeyMaterial, input: &Path, output: &Path, keep_mode: b
     }
     let iv: [u8; 16] = header[..16].try_into().expect("16 bytes");
     let tag: [u8; 16] = header[16..].try_into().expect("16 bytes");
-    let dest = resolve_destination(output)?;
+    let (dest, dest_mode) = resolve_destination(output)?;
     ctl.check_abort()?;
-    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { None })?;
+    let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { dest_mode })?;
     let mut dec = GcmDecryptor::new(key.aes(), &iv);
     let body = total.saturating_sub(HEADER_BYTES as u64);
-    let done = pump(&mut src, input, &mut tmp, &mut ctl, body, |chunk| dec.update(chunk))?;
+    pump(&mut src, input, &mut tmp, &mut ctl, body, |chunk| dec.update(chunk))?;
     // Unverified plaintext sits only in the temporary file, which is removed on failure.
     dec.finish(&tag)?;
     ctl.check_abort()?;
-    tmp.commit()?;
-    ctl.report(done, done);
-    Ok(())
+    tmp.commit()
 }

@@ -260,6 +260,13 @@ pub fn get_own_named(env: RawEnv, obj: RawValue, name: &str) -> Result<Option<Ra
     Ok(Some(value))
 }
 
+pub fn uint8_array_len(env: RawEnv, v: RawValue) -> Result<usize, CryptoError> {
+    let mut kind = 0;
+    let mut len = 0usize;
+    check(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) })?;
+    Ok(len)
+}
+
 /// The bytes of a `Uint8Array`, copied after `room` zero bytes (one copy, room for a header).
 pub fn uint8_array_bytes_with_room(env: RawEnv, v: RawValue, room: usize) -> Result<Vec<u8>, CryptoError> {
     let mut kind = 0;
@@ -373,6 +380,86 @@ impl PinnedValue {
         check(status)?;
         Ok(value)
     }
+}
+
+/// A listener on an `AbortSignal` that sets a flag the pool thread polls. Registered with
+/// `signal.addEventListener('abort', …)` (not `onabort`, which the caller may own), and removed
+/// when the operation settles, so a long-lived signal does not collect one entry per call.
+pub struct AbortListener {
+    pub flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    signal: PinnedValue,
+    listener: PinnedValue,
+}
+
+unsafe extern "C" fn on_abort(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut data = ptr::null_mut();
+    unsafe { sys::napi_get_cb_info(env, info, ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), &mut data) };
+    if !data.is_null() {
+        // SAFETY: `data` is the Arc leaked for this function, alive until its finalizer runs.
+        unsafe { &*data.cast::<std::sync::atomic::AtomicBool>() }.store(true, std::sync::atomic::Ordering::Release);
+    }
+    ptr::null_mut()
+}
+
+unsafe extern "C" fn drop_flag(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    drop(unsafe { std::sync::Arc::from_raw(data.cast::<std::sync::atomic::AtomicBool>()) });
+}
+
+impl AbortListener {
+    /// Listen on `signal` (an object with a boolean `aborted` and `addEventListener`, as Node's own
+    /// APIs accept). Already aborted: the flag starts set.
+    pub fn attach(env: RawEnv, signal: RawValue) -> Result<Self, CryptoError> {
+        let not_a_signal = || arg_type_error("options.signal", "an instance of AbortSignal", env, signal);
+        if !matches!(type_of(env, signal), Ok(sys::ValueType::napi_object)) {
+            return Err(not_a_signal());
+        }
+        let aborted = get_property_js(env, signal, "aborted")?;
+        if !matches!(type_of(env, aborted), Ok(sys::ValueType::napi_boolean)) {
+            return Err(not_a_signal());
+        }
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(truthy(env, aborted)?));
+        let data = std::sync::Arc::into_raw(std::sync::Arc::clone(&flag)) as *mut std::ffi::c_void;
+        let mut listener = ptr::null_mut();
+        let name = "onAxisorCryptoAbort";
+        if unsafe { sys::napi_create_function(env, name.as_ptr().cast(), name.len() as isize, Some(on_abort), data, &mut listener) }
+            != sys::Status::napi_ok
+            || unsafe { sys::napi_add_finalizer(env, listener, data, Some(drop_flag), ptr::null_mut(), ptr::null_mut()) }
+                != sys::Status::napi_ok
+        {
+            drop(unsafe { std::sync::Arc::from_raw(data.cast::<std::sync::atomic::AtomicBool>()) });
+            return Err(engine_error());
+        }
+        call_method(env, signal, "addEventListener", &[create_string(env, "abort")?, listener]).map_err(|_| not_a_signal())?;
+        Ok(AbortListener { flag, signal: PinnedValue::new(env, signal)?, listener: PinnedValue::new(env, listener)? })
+    }
+
+    /// Remove the listener (on the JS thread, when the operation settles).
+    pub fn detach(self) {
+        let env = self.signal.env;
+        if let (Ok(signal), Ok(listener)) = (self.signal.take(), self.listener.take()) {
+            if let Ok(abort) = create_string(env, "abort") {
+                let _ = call_method(env, signal, "removeEventListener", &[abort, listener]);
+            }
+        }
+    }
+}
+
+fn get_property_js(env: RawEnv, obj: RawValue, name: &str) -> Result<RawValue, CryptoError> {
+    let key = create_string(env, name)?;
+    let mut value = ptr::null_mut();
+    check_js(env, unsafe { sys::napi_get_property(env, obj, key, &mut value) })?;
+    Ok(value)
+}
+
+/// `obj[name](...args)`; a throwing method becomes our error (its exception is cleared).
+fn call_method(env: RawEnv, obj: RawValue, name: &str, args: &[RawValue]) -> Result<RawValue, CryptoError> {
+    let func = get_property_js(env, obj, name)?;
+    if !matches!(type_of(env, func), Ok(sys::ValueType::napi_function)) {
+        return Err(engine_error());
+    }
+    let mut out = ptr::null_mut();
+    check_js(env, unsafe { sys::napi_call_function(env, obj, func, args.len(), args.as_ptr(), &mut out) })?;
+    Ok(out)
 }
 
 /// Build the Error we throw: `TypeError` for argument types, `Error` otherwise, with `code`.

@@ -8,10 +8,9 @@
 
 use std::ffi::CStr;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AbortSignal, AsyncTask, FromNapiValue, Uint8Array, Unknown};
+use napi::bindgen_prelude::{AbortSignal, AsyncTask, Uint8Array, Unknown};
 use napi::{sys, Env, JsValue, Result};
 use napi_derive::napi;
 
@@ -20,7 +19,7 @@ use crate::argon2id;
 use crate::error::{CryptoError, ErrorCode};
 use crate::js::{self, RawEnv, RawValue};
 use crate::ops::{Job, JsAny};
-use crate::sodium_ops::{AbortFlag, DeriveKey, GenerateKey, XchachaDecrypt, XchachaEncrypt};
+use crate::sodium_ops::{DeriveKey, GenerateKey, XchachaDecrypt, XchachaEncrypt};
 use crate::xchacha::{MasterKey, NONCE_BYTES};
 
 /// What `xchachaEncrypt` returns, as the legacy `EncryptionResult`: every field is libsodium
@@ -109,10 +108,9 @@ fn fixed_nonce(nonce: Option<Vec<u8>>) -> std::result::Result<Option<[u8; NONCE_
     }
 }
 
-/// The `signal` option: `None` without one; a flag that the signal's abort sets (already set if
-/// `signal.aborted` is true now). Like Node's own APIs, any object with a boolean `aborted` is
-/// taken as a signal; napi-rs then listens through its `onabort` property.
-pub(crate) fn abort_flag(options: Option<&Unknown>) -> std::result::Result<Option<AbortFlag>, CryptoError> {
+/// The `signal` option: `None` without one; else a listener whose flag the signal's abort sets
+/// (already set if `signal.aborted` is true now). Read from the options' own properties.
+pub(crate) fn abort_listener(options: Option<&Unknown>) -> std::result::Result<Option<js::AbortListener>, CryptoError> {
     let Some(options) = options else { return Ok(None) };
     let (env, raw) = (env_of(options), options.raw());
     if js::is_nullish(env, raw) {
@@ -121,23 +119,10 @@ pub(crate) fn abort_flag(options: Option<&Unknown>) -> std::result::Result<Optio
     if !is_object(env, raw) {
         return Err(js::arg_type_error("options", "an object", env, raw));
     }
-    let signal = get_named(env, raw, c"signal", "options.signal")?;
-    if js::is_nullish(env, signal) {
-        return Ok(None);
+    match js::get_own_named(env, raw, "signal")? {
+        Some(signal) if !js::is_nullish(env, signal) => Ok(Some(js::AbortListener::attach(env, signal)?)),
+        _ => Ok(None),
     }
-    let not_a_signal = || property_type_error("options.signal", "an instance of AbortSignal", env, signal);
-    if !is_object(env, signal) {
-        return Err(not_a_signal());
-    }
-    let aborted = get_named(env, signal, c"aborted", "options.signal.aborted")?;
-    if !matches!(js::type_of(env, aborted), Ok(sys::ValueType::napi_boolean)) {
-        return Err(not_a_signal());
-    }
-    let flag: AbortFlag = Arc::new(AtomicBool::new(js::truthy(env, aborted)?));
-    let signal = unsafe { AbortSignal::from_napi_value(env, signal) }.map_err(|_| not_a_signal())?;
-    let on_abort = Arc::clone(&flag);
-    signal.on_abort(move || on_abort.store(true, Ordering::Release));
-    Ok(Some(flag))
 }
 
 fn encrypt_job(data: &Unknown, master_key_hex: &Unknown, options: Option<&Unknown>) -> Job<XchachaEncrypt> {
@@ -165,7 +150,8 @@ fn derive_job(password: &Unknown, salt: &Unknown, options: Option<&Unknown>, lim
     Job::new((|| {
         let password = args::utf8(password, "password")?;
         let salt = argon2id::decode_salt(&args::utf16(salt, "saltB64")?)?;
-        Ok(DeriveKey { password, salt, abort: abort_flag(options)?, limit })
+        let listener = abort_listener(options)?;
+        Ok(DeriveKey { password, salt, abort: listener.as_ref().map(|l| Arc::clone(&l.flag)), listener, limit })
     })())
 }
 

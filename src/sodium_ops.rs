@@ -144,6 +144,8 @@ pub struct DeriveKey {
     pub password: Zeroizing<String>,
     pub salt: [u8; SALT_BYTES],
     pub abort: Option<AbortFlag>,
+    /// The signal listener, removed when the derivation settles.
+    pub listener: Option<js::AbortListener>,
     /// Take a derivation slot first (the async export; the sync one runs on the JS thread).
     pub limit: bool,
 }
@@ -169,6 +171,12 @@ impl Operation for DeriveKey {
             return Err(aborted().into());
         }
         Ok(key)
+    }
+
+    fn release(&mut self) {
+        if let Some(listener) = self.listener.take() {
+            listener.detach();
+        }
     }
 
     fn to_js(&mut self, env: RawEnv, out: Zeroizing<String>) -> Result<RawValue, Failure> {
