@@ -33,7 +33,7 @@ pub fn encrypt_buffer(key: &KeyMaterial, iv: &[u8; 16], data: &[u8]) -> Result<V
     out.extend_from_slice(iv);
     out.extend_from_slice(&[0u8; 16]);
     out.extend_from_slice(data);
-    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    let mut enc = GcmEncryptor::new(key.gcm_stream(), iv);
     enc.update(&mut out[HEADER_BYTES..])?;
     out[16..32].copy_from_slice(&enc.finish());
     Ok(out)
@@ -45,7 +45,7 @@ pub fn encrypt_in_place(key: &KeyMaterial, iv: &[u8; 16], buf: &mut [u8]) -> Res
         return Err(too_short(buf.len() as u64));
     }
     buf[..16].copy_from_slice(iv);
-    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    let mut enc = GcmEncryptor::new(key.gcm_stream(), iv);
     enc.update(&mut buf[HEADER_BYTES..])?;
     buf[16..32].copy_from_slice(&enc.finish());
     Ok(())
@@ -55,7 +55,7 @@ pub fn encrypt_in_place(key: &KeyMaterial, iv: &[u8; 16], buf: &mut [u8]) -> Res
 /// left as it was). On failure the buffer holds unverified plaintext: the caller must wipe it.
 pub fn decrypt_in_place(key: &KeyMaterial, buf: &mut [u8]) -> Result<()> {
     let (iv, tag, _) = split_header(buf)?;
-    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    let mut dec = GcmDecryptor::new(key.gcm_stream(), &iv);
     dec.update(&mut buf[HEADER_BYTES..])?;
     dec.finish(&tag)
 }
@@ -80,7 +80,7 @@ fn too_short(len: u64) -> CryptoError {
 pub fn decrypt_buffer(key: &KeyMaterial, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let (iv, tag, ct) = split_header(data)?;
     let mut out = Zeroizing::new(ct.to_vec());
-    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    let mut dec = GcmDecryptor::new(key.gcm_stream(), &iv);
     dec.update(&mut out)?;
     dec.finish(&tag)?;
     Ok(out)
@@ -308,7 +308,7 @@ pub fn encrypt_file(
     let mut header = [0u8; HEADER_BYTES];
     header[..16].copy_from_slice(iv);
     tmp.write_all(&header)?;
-    let mut enc = GcmEncryptor::new(key.aes(), iv);
+    let mut enc = GcmEncryptor::new(key.gcm_stream(), iv);
     pump(&mut src, input, &mut tmp, &mut ctl, total, |chunk| enc.update(chunk))?;
     let tag = enc.finish();
     let f = tmp.file();
@@ -332,7 +332,7 @@ pub fn decrypt_file(key: &KeyMaterial, input: &Path, output: &Path, keep_mode: b
     let (dest, dest_mode) = resolve_destination(output)?;
     ctl.check_abort()?;
     let mut tmp = TempFile::create(&dest, if keep_mode { mode } else { dest_mode })?;
-    let mut dec = GcmDecryptor::new(key.aes(), &iv);
+    let mut dec = GcmDecryptor::new(key.gcm_stream(), &iv);
     let body = total.saturating_sub(HEADER_BYTES as u64);
     pump(&mut src, input, &mut tmp, &mut ctl, body, |chunk| dec.update(chunk))?;
     // Unverified plaintext sits only in the temporary file, which is removed on failure.

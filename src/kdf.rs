@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use aes::cipher::KeyInit;
 use aes::Aes256;
 use aes_gcm::aead::consts::U16;
 use aes_gcm::AesGcm;
@@ -17,6 +16,7 @@ use std::hash::Hasher;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{CryptoError, ErrorCode, Result};
+use crate::gcm_stream::GcmKey;
 
 /// AES-256-GCM with the legacy 16-byte IV (GCM hashes a non-96-bit IV into its counter block).
 pub type Aes256Gcm16 = AesGcm<Aes256, U16>;
@@ -81,17 +81,18 @@ pub fn scrypt_node_defaults(password: &[u8], salt: &[u8]) -> DerivedKey {
 }
 
 /// The expanded cipher state of one derived key: what every format needs, built once.
-/// The `aes` and `aes-gcm` crates zeroize their round keys and GHASH key on drop.
+/// The `aes` and `aes-gcm` crates zeroize their round keys and GHASH key on drop, and so does
+/// `GcmKey` its fast kernel's schedule and hash key powers.
 pub struct KeyMaterial {
-    aes: Aes256,
+    stream: GcmKey,
     gcm16: Aes256Gcm16,
 }
 
 impl KeyMaterial {
     pub fn new(key: &DerivedKey) -> Self {
-        let aes = Aes256::new(key.as_bytes().into());
-        let gcm16 = Aes256Gcm16::from(aes.clone());
-        KeyMaterial { aes, gcm16 }
+        let stream = GcmKey::new(key.as_bytes());
+        let gcm16 = Aes256Gcm16::from(stream.aes().clone());
+        KeyMaterial { stream, gcm16 }
     }
 
     /// Derive with the legacy scrypt parameters, without the cache.
@@ -100,7 +101,12 @@ impl KeyMaterial {
     }
 
     pub fn aes(&self) -> &Aes256 {
-        &self.aes
+        self.stream.aes()
+    }
+
+    /// The key of the streaming GCM (the file format).
+    pub fn gcm_stream(&self) -> &GcmKey {
+        &self.stream
     }
 
     pub fn gcm16(&self) -> &Aes256Gcm16 {

@@ -14,6 +14,8 @@ pub mod credential_map;
 pub mod error;
 pub mod file_format;
 pub mod gcm_stream;
+#[cfg(target_arch = "x86_64")]
+mod gcm_x86;
 pub mod kdf;
 pub mod rng;
 pub mod secure_storage;
