@@ -451,3 +451,71 @@ unsafe fn crypt<const ENCRYPT: bool>(key: &Key, counter: &[u8; 16], acc_bytes: &
         _mm_storeu_si128(acc_bytes.as_mut_ptr().cast(), acc);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    use aes::Aes256;
+    use ghash::universal_hash::UniversalHash;
+    use ghash::GHash;
+
+    fn fill(state: &mut u64, out: &mut [u8]) {
+        for b in out {
+            *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *b = (*state >> 56) as u8;
+        }
+    }
+
+    fn reference_ghash(aes: &Aes256, blocks: &[u8]) -> [u8; 16] {
+        let mut h = ghash::Block::default();
+        aes.encrypt_block(&mut h);
+        let mut g = GHash::new(&h);
+        g.update(ghash::Block::slice_as_chunks(blocks).0);
+        g.finalize().into()
+    }
+
+    /// The kernel on its own against the `aes` and `ghash` crates: CTR with the counter
+    /// wrapping at every offset of the first batches, GHASH over whole batches and odd tails.
+    #[test]
+    fn kernel_matches_the_aes_and_ghash_crates() {
+        if !available() {
+            eprintln!("skipped: this CPU cannot run the kernel");
+            return;
+        }
+        let mut seed = 0x243f_6a88_85a3_08d3u64;
+        for case in 0..60u32 {
+            let mut key = [0u8; 32];
+            fill(&mut seed, &mut key);
+            let (fast, aes) = (Key::new(&key).expect("available"), Aes256::new(&key.into()));
+            let mut counter = [0u8; 16];
+            fill(&mut seed, &mut counter[..12]);
+            let start = u32::MAX - case % 24;
+            counter[12..].copy_from_slice(&start.to_be_bytes());
+            let len = BATCH_BYTES * (1 + case as usize % 5);
+            let mut plain = vec![0u8; len];
+            fill(&mut seed, &mut plain);
+            let mut expected = plain.clone();
+            for (i, block) in expected.chunks_exact_mut(16).enumerate() {
+                let mut ks = aes::Block::from(counter);
+                ks[12..].copy_from_slice(&start.wrapping_add(i as u32).to_be_bytes());
+                aes.encrypt_block(&mut ks);
+                block.iter_mut().zip(ks.iter()).for_each(|(b, k)| *b ^= k);
+            }
+            let mut buf = plain.clone();
+            let mut acc = [0u8; 16];
+            fast.encrypt(&counter, &mut acc, &mut buf);
+            assert_eq!(buf, expected, "case {case}: ciphertext");
+            let tag_part = u128::from_le_bytes(acc).to_be_bytes();
+            assert_eq!(tag_part, reference_ghash(&aes, &expected), "case {case}: GHASH of the ciphertext");
+            let mut acc2 = [0u8; 16];
+            fast.decrypt(&counter, &mut acc2, &mut buf);
+            assert_eq!(buf, plain, "case {case}: plaintext");
+            assert_eq!(acc2, acc, "case {case}: decryption hashes the ciphertext");
+            let blocks = 16 * (case as usize % (len / 16 + 1));
+            let mut acc3 = [0u8; 16];
+            fast.ghash(&mut acc3, &expected[..blocks]);
+            assert_eq!(u128::from_le_bytes(acc3).to_be_bytes(), reference_ghash(&aes, &expected[..blocks]), "case {case}: {blocks} bytes");
+        }
+    }
+}
