@@ -101,6 +101,7 @@ async function main() {
   console.log(`@axisor/crypto benchmark — node ${process.version}, ${require('os').cpus()[0].model}, ${ROUNDS} rounds, median`)
   addon.encryptData('warm-up', PASSWORD) // the one scrypt of the addon's key cache
   const rows = [['operation', 'size', 'addon', 'node (cached key)', 'legacy', 'vs node', 'vs legacy']]
+  const gates = []
   for (const size of [32, 1024]) {
     const value = 'x'.repeat(size)
     const enc = addon.encryptData(value, PASSWORD)
@@ -120,6 +121,12 @@ async function main() {
     rows.push(['encryptData', `${size} B`, fmt(aE), fmt(nE), fmt(lE), ratio(nE, aE), ratio(lE, aE)])
     rows.push(['decryptData', `${size} B`, fmt(aD), fmt(nD), fmt(lM) + ' (map field)', ratio(nD, aD), ratio(lM, aD)])
     rows.push(['  legacy AuthService.decryptData (key cached)', `${size} B`, '', '', fmt(lD), '', ratio(lD, aD)])
+    if (size === 32) {
+      gates.push([`encryptData 32 B >= 10x node with a cached key`, nE / aE, 10])
+      gates.push([`decryptData 32 B >= 10x node with a cached key`, nD / aD, 10])
+      gates.push([`encryptData 32 B >= 10000x legacy`, lE / aE, 10000])
+      gates.push([`decryptData 32 B >= 10000x legacy (map field)`, lM / aD, 10000])
+    }
 
     addon.encryptSecure('warm-up', HEX_KEY)
     const sec = addon.encryptSecure(value, HEX_KEY)
@@ -138,6 +145,10 @@ async function main() {
   console.log(table(rows))
   console.log('legacy = the seed code ported to Node (legacy/legacy.js): scrypt on every call, except AuthService.decryptData,' +
     ' which caches its key; "map field" = UserExchangeAccountService.decryptCredentials on a one-field map.')
+  console.log('\nGates (issue 2):')
+  for (const [name, got, min] of gates) console.log(`  ${got >= min ? 'PASS' : 'FAIL'}  ${name} (${ratio(got, 1)})`)
+  const failed = gates.filter(([, got, min]) => got < min).length
+  if (failed) console.log(`${failed} gate(s) FAILED (exit code stays 0)`)
 }
 
 main().catch((e) => {

@@ -142,9 +142,16 @@ pub fn find_unit(units: &[u16], unit: u16) -> Option<usize> {
 /// `Buffer.from(s, 'hex')` when the result must be exactly `N` bytes (an IV): `None` for any
 /// other length, without decoding more than `N + 1` bytes.
 pub fn decode_hex_lenient_exact<const N: usize>(units: &[u16]) -> Option<[u8; N]> {
-    // Decoding N + 1 bytes at most tells whether there are more than N.
-    let decoded = decode_hex_lenient(&units[..units.len().min(2 * N + 2)]);
-    decoded.try_into().ok()
+    // On the stack (this runs on every decrypt): N pairs must all decode, and the pair after
+    // them, if there is one, must not (else the result would be longer than N).
+    let mut out = [0u8; N];
+    if decode_hex_lenient_into(&units[..units.len().min(2 * N)], &mut out) != N {
+        return None;
+    }
+    match units.get(2 * N..2 * N + 2) {
+        Some(&[hi, lo]) if hex_value(hi).is_some() && hex_value(lo).is_some() => None,
+        _ => Some(out),
+    }
 }
 
 /// `decipher.update(s, 'hex')`: an odd number of code units is an error (Node checks the length
@@ -259,6 +266,28 @@ mod tests {
         assert_eq!(decode_hex_lenient_exact::<16>(&utf16_units(&format!("{iv}0"))).map(|a| a[15]), Some(15));
         assert_eq!(decode_hex_lenient_exact::<16>(&utf16_units(&format!("{iv}00"))), None);
         assert_eq!(decode_hex_lenient_exact::<16>(&utf16_units(&iv[2..])), None);
+        assert!(decode_hex_lenient_exact::<16>(&utf16_units(&format!("{iv}0z"))).is_some());
+        // U+0130 truncates to '0': the pair after the IV is hex, so the IV is 17 bytes.
+        assert_eq!(decode_hex_lenient_exact::<16>(&utf16_units(&format!("{iv}\u{0130}0"))), None);
+    }
+
+    #[test]
+    fn exact_length_decoding_agrees_with_the_full_decoder() {
+        // Every prefix and suffix shape around 16 bytes: lengths 28..=40, a non-digit or a
+        // high code unit at each position.
+        let digits: Vec<u16> = "0123456789abcdefABCDEF0123456789abcdef0123".encode_utf16().collect();
+        for len in 28..=40usize {
+            for bad in 0..=len {
+                for bad_unit in [b'z' as u16, 0x0130, 0xD800, b':' as u16] {
+                    let mut units = digits[..len].to_vec();
+                    if bad < len {
+                        units[bad] = bad_unit;
+                    }
+                    let full: Option<[u8; 16]> = decode_hex_lenient(&units).try_into().ok();
+                    assert_eq!(decode_hex_lenient_exact::<16>(&units), full, "len {len} bad {bad} unit {bad_unit:#x}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -157,25 +157,37 @@ pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, Cry
     Ok(buf)
 }
 
-/// Code units of a string argument that is public data (ciphertext), in one N-API call when
-/// short. `Err(None)` if the value is not a string.
-pub type Units = Vec<u16>;
+/// Code units of a string argument that is public data (ciphertext). Inline (no allocation) up
+/// to 192 code units: a 32-byte value's CBC or GCM string is 129 or 130.
+pub type Units = smallvec::SmallVec<[u16; 192]>;
 
+/// [`Units`] of a string, in one N-API call when it fits inline. `Err(None)` if the value is not
+/// a string.
 pub fn public_string_utf16(env: RawEnv, v: RawValue) -> Result<Units, Option<CryptoError>> {
-    const FAST: usize = 256;
-    let mut out = Units::with_capacity(FAST);
+    let mut out = Units::new();
+    let inline = out.inline_size();
     let mut written = 0usize;
-    let status = unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), FAST, &mut written) };
+    // SAFETY: N-API writes at most `inline` code units (the last one a NUL) into the inline
+    // buffer, which has room for exactly that many.
+    let status = unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), inline, &mut written) };
     if status == sys::Status::napi_string_expected {
         return Err(None);
     }
     check(status).map_err(Some)?;
-    if written + 1 < FAST {
+    if written + 1 < inline {
         // SAFETY: N-API wrote `written` code units into the buffer's capacity.
         unsafe { out.set_len(written) };
         return Ok(out);
     }
-    Ok(std::mem::take(&mut *string_utf16(env, v).map_err(Some)?))
+    // Possibly truncated: the length query is O(1) for UTF-16, then one copy into the heap.
+    let mut len = 0usize;
+    check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) }).map_err(Some)?;
+    let mut out = Units::with_capacity(len + 1);
+    // SAFETY: the capacity holds `len + 1` code units, the most N-API writes.
+    check(unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), len + 1, &mut written) }).map_err(Some)?;
+    // SAFETY: N-API wrote `written` initialized code units into the buffer's capacity.
+    unsafe { out.set_len(written.min(len)) };
+    Ok(out)
 }
 
 /// A JS string from decrypted bytes, as Node's lossy UTF-8 decoder makes it.

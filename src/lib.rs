@@ -38,6 +38,9 @@ mod sodium_ops;
 pub use binding::*;
 
 #[cfg(feature = "node")]
+mod raw_callbacks;
+
+#[cfg(feature = "node")]
 mod binding {
     use napi::bindgen_prelude::{AsyncTask, Uint8Array, Unknown};
     use napi::{Env, Result};
