@@ -337,6 +337,14 @@ fn external_buffer(env: RawEnv, mut bytes: Vec<u8>, start: usize, secret: bool) 
         zeroize::Zeroize::zeroize(&mut bytes);
         return Err(buffer_too_large());
     }
+    if !secret && bytes.len() - start <= COPY_RESULT_MAX {
+        // A short public result (ciphertext) is cheaper copied into a Buffer that Node owns and
+        // frees itself than handed over with a finalizer, which Node only runs after the event
+        // loop turns (a loop of small calls would pile them up, each holding fresh memory).
+        let mut data = ptr::null_mut();
+        let status = unsafe { sys::napi_create_buffer_copy(env, bytes.len() - start, bytes[start..].as_ptr().cast(), &mut data, &mut value) };
+        return if status == sys::Status::napi_ok { Ok(value) } else { Err(CryptoError::new(ErrorCode::InvalidArgValue, "Cannot allocate the result Buffer")) };
+    }
     let boxed = Box::new((bytes, secret));
     // SAFETY: `start < len`; the pointer stays valid while the Box lives (until `free_buffer`).
     let (ptr_, len) = (unsafe { boxed.0.as_ptr().add(start) } as *mut std::ffi::c_void, boxed.0.len() - start);
@@ -349,6 +357,9 @@ fn external_buffer(env: RawEnv, mut bytes: Vec<u8>, start: usize, secret: bool) 
     }
     Ok(value)
 }
+
+/// Public results up to this size are copied into a Node-owned Buffer (see `external_buffer`).
+const COPY_RESULT_MAX: usize = 64 << 10;
 
 /// 2^32 bytes: Node 20's `buffer.constants.MAX_LENGTH` on 64-bit platforms.
 const MAX_BUFFER_LENGTH: usize = 1 << 32;
