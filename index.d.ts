@@ -16,18 +16,19 @@ export declare function clearKeyCache(): void
  * The legacy `UserExchangeAccountService.decryptCredentials`, per field: a value that is not
  * two non-empty `:` parts passes through; a value that fails to decrypt becomes `''`; a
  * non-string becomes `''` (or, with `{ strict: true }`, an error naming the fields).
+ * Without `strict` every value comes back a string; with it, `isTestnet`/`testnet` keep their type.
  */
-export declare function decodeCredentialMap(credentials: Record<string, unknown>, password: string, options?: DecodeCredentialMapOptions): Record<string, unknown>
+export declare function decodeCredentialMap<O extends DecodeCredentialMapOptions | undefined = undefined>(credentials: Record<string, unknown>, password: string, options?: O): O extends { strict?: false | null } | undefined | null ? Record<string, string> : Record<string, unknown>
 
 /** `decodeCredentialMap` on the libuv thread pool. */
-export declare function decodeCredentialMapAsync(credentials: Record<string, unknown>, password: string, options?: DecodeCredentialMapOptions): Promise<Record<string, unknown>>
+export declare function decodeCredentialMapAsync<O extends DecodeCredentialMapOptions | undefined = undefined>(credentials: Record<string, unknown>, password: string, options?: O): Promise<O extends { strict?: false | null } | undefined | null ? Record<string, string> : Record<string, unknown>>
 
 /** Options of `decodeCredentialMap`. */
 export interface DecodeCredentialMapOptions {
   /**
-   * Throw (code `ERR_BAD_DECRYPT` or `ERR_INVALID_FORMAT`, with `error.fields` naming the
-   * fields, never their values) instead of the legacy fallback of `''` for a field that
-   * fails to decrypt or is not a string. `isTestnet`/`testnet` values pass through.
+   * Throw (code `ERR_BAD_DECRYPT`, with `error.fields` naming every failing field, never
+   * their values) instead of the legacy fallback of `''` for a field that fails to decrypt
+   * or is not a string. `isTestnet`/`testnet` values pass through whatever their type.
    */
   strict?: boolean
 }

@@ -229,4 +229,10 @@ describe('hostile callers (regressions from the hostile-input review)', () => {
     const huge = '€'.repeat(89478486) // 268 MB of UTF-8: its hex would exceed V8's 2^29 - 24 limit
     expect(() => addon.encryptData(huge, PASSWORD)).toThrow(expect.objectContaining({ code: 'ERR_STRING_TOO_LONG' }))
   })
+
+  test('an XChaCha ciphertext whose base64 would be longer than the longest JS string is refused', () => {
+    // 402,653,154 bytes of UTF-8: with the tag, its base64 is 536,870,894 characters, 6 over the limit
+    const huge = '€'.repeat(134217718)
+    expect(() => addon.xchachaEncrypt(huge, 'ab'.repeat(32))).toThrow(expect.objectContaining({ code: 'ERR_STRING_TOO_LONG' }))
+  })
 })

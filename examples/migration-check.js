@@ -203,7 +203,11 @@ async function main() {
   const dataPath = path.resolve(args.data || path.join(__dirname, 'data', 'legacy-export.json'));
   // --legacy-sample N: time the legacy decrypt on N evenly spaced rows per kind and extrapolate
   const sampleArg = args['legacy-sample'] === undefined ? '100' : String(args['legacy-sample']);
-  const legacySample = sampleArg === 'all' ? Infinity : Number(sampleArg) > 0 ? Math.floor(Number(sampleArg)) : 100;
+  if (sampleArg !== 'all' && !(Number.isInteger(Number(sampleArg)) && Number(sampleArg) > 0)) {
+    console.error(`--legacy-sample must be a positive whole number or 'all' (got ${JSON.stringify(sampleArg)})`);
+    process.exit(2);
+  }
+  const legacySample = sampleArg === 'all' ? Infinity : Number(sampleArg);
   const faithful = Boolean(args['faithful-readback']);
   const nWorkers = Number(args.jobs) || Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
 
@@ -298,7 +302,7 @@ async function main() {
   const stats = Object.fromEntries(KINDS.map((k) => [k, {}]));
 
   console.log(`@axisor/crypto migration check: ${path.relative(process.cwd(), dataPath) || dataPath}`);
-  console.log(`addon: ${path.relative(process.cwd(), addonPath) || '.'}`);
+  console.log(`addon: ${process.env.AXISOR_CRYPTO_ADDON ? `${addonPath} (AXISOR_CRYPTO_ADDON)` : 'this checkout'}`);
   console.log(
     `rows: ${KINDS.map((k) => `${kinds[k].rows.length} ${k}`).join(', ')}` +
       ` (${data.meta.counts ? data.meta.counts.user_exchange_account_fields : '?'} stored credential fields)\n`

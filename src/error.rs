@@ -39,6 +39,8 @@ pub enum ErrorCode {
     FileIo,
     /// The operation was cancelled through its `AbortSignal` (Node's own code for that).
     Aborted,
+    /// A bug in this package (a panic caught at the boundary instead of aborting the process).
+    Internal,
 }
 
 impl ErrorCode {
@@ -60,6 +62,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "ENOENT",
             ErrorCode::BufferTooLarge => "ERR_BUFFER_TOO_LARGE",
             ErrorCode::FileIo => "ERR_FILE_IO",
+            ErrorCode::Internal => "ERR_INTERNAL",
         }
     }
 

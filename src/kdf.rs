@@ -97,6 +97,7 @@ impl KeyMaterial {
 
     /// Derive with the legacy scrypt parameters, without the cache.
     pub fn derive(password: &[u8], salt: LegacySalt) -> Self {
+        DERIVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::new(&scrypt_node_defaults(password, salt.bytes()))
     }
 
@@ -139,7 +140,12 @@ impl std::hash::Hasher for FingerprintHasher {
     }
 }
 
-type Entries = HashMap<Fingerprint, Arc<KeyMaterial>, std::hash::BuildHasherDefault<FingerprintHasher>>;
+/// One cache entry: filled once, by the first thread that needs it; concurrent callers for the
+/// same key wait for that result instead of running the same 16 MiB scrypt again (a burst of
+/// requests at start-up would otherwise derive it once per pool thread).
+type Slot = Arc<OnceLock<Arc<KeyMaterial>>>;
+
+type Entries = HashMap<Fingerprint, Slot, std::hash::BuildHasherDefault<FingerprintHasher>>;
 
 struct KeyCache {
     secret: Zeroizing<[u8; 16]>,
@@ -170,30 +176,43 @@ impl Fingerprint {
     }
 }
 
-/// The cached key material for a fingerprint, if any. Cheap: callable on the JS thread.
+/// Key derivations run by this process (for diagnostics and tests).
+static DERIVATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn derivations_performed() -> u64 {
+    DERIVATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The cached key material for a fingerprint, if derived. Never waits: callable on the JS thread.
 pub fn lookup(fp: &Fingerprint) -> Option<Arc<KeyMaterial>> {
     let cache = cache().ok()?;
     // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-    cache.entries.read().unwrap_or_else(|e| e.into_inner()).get(fp).cloned()
+    cache.entries.read().unwrap_or_else(|e| e.into_inner()).get(fp).and_then(|slot| slot.get().cloned())
 }
 
-fn insert(fp: Fingerprint, material: KeyMaterial) -> Result<Arc<KeyMaterial>> {
+/// The entry for `fp`, created empty if there is none.
+fn slot(fp: Fingerprint) -> Result<Slot> {
     let cache = cache()?;
+    if let Some(slot) = cache.entries.read().unwrap_or_else(|e| e.into_inner()).get(&fp) {
+        return Ok(Arc::clone(slot));
+    }
     let mut entries = cache.entries.write().unwrap_or_else(|e| e.into_inner());
-    if entries.len() >= MAX_ENTRIES {
+    if entries.len() >= MAX_ENTRIES && !entries.contains_key(&fp) {
         entries.clear();
     }
-    Ok(Arc::clone(entries.entry(fp).or_insert_with(|| Arc::new(material))))
+    Ok(Arc::clone(entries.entry(fp).or_default()))
 }
 
 /// The key material for `password` under `salt`, derived on first use and cached after.
 /// The first call for a password runs scrypt (~50 ms, 16 MiB): call it off the JS thread.
+/// Concurrent first calls for one password derive it once; the others wait for it.
 pub fn cached_key(password: &[u8], salt: LegacySalt) -> Result<Arc<KeyMaterial>> {
     let fp = Fingerprint::of(password, salt)?;
     if let Some(k) = lookup(&fp) {
         return Ok(k);
     }
-    insert(fp, KeyMaterial::derive(password, salt))
+    let slot = slot(fp)?;
+    Ok(Arc::clone(slot.get_or_init(|| Arc::new(KeyMaterial::derive(password, salt)))))
 }
 
 /// Where an operation gets its key: already found in the cache on the JS thread, or a password
@@ -231,5 +250,5 @@ pub fn clear_key_cache() {
 
 /// How many keys are cached (for tests and diagnostics).
 pub fn cached_key_count() -> usize {
-    cache().map(|c| c.entries.read().unwrap_or_else(|e| e.into_inner()).len()).unwrap_or(0)
+    cache().map(|c| c.entries.read().unwrap_or_else(|e| e.into_inner()).values().filter(|s| s.get().is_some()).count()).unwrap_or(0)
 }

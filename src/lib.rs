@@ -73,9 +73,9 @@ mod binding {
     /// Options of `decodeCredentialMap`.
     #[napi(object)]
     pub struct DecodeCredentialMapOptions {
-        /// Throw (code `ERR_BAD_DECRYPT` or `ERR_INVALID_FORMAT`, with `error.fields` naming the
-        /// fields, never their values) instead of the legacy fallback of `''` for a field that
-        /// fails to decrypt or is not a string. `isTestnet`/`testnet` values pass through.
+        /// Throw (code `ERR_BAD_DECRYPT`, with `error.fields` naming every failing field, never
+        /// their values) instead of the legacy fallback of `''` for a field that fails to decrypt
+        /// or is not a string. `isTestnet`/`testnet` values pass through whatever their type.
         pub strict: Option<bool>,
     }
 
@@ -230,13 +230,14 @@ mod binding {
     /// The legacy `UserExchangeAccountService.decryptCredentials`, per field: a value that is not
     /// two non-empty `:` parts passes through; a value that fails to decrypt becomes `''`; a
     /// non-string becomes `''` (or, with `{ strict: true }`, an error naming the fields).
-    #[napi(ts_args_type = "credentials: Record<string, unknown>, password: string, options?: DecodeCredentialMapOptions", ts_return_type = "Record<string, unknown>")]
+    /// Without `strict` every value comes back a string; with it, `isTestnet`/`testnet` keep their type.
+    #[napi(ts_generic_types = "O extends DecodeCredentialMapOptions | undefined = undefined", ts_args_type = "credentials: Record<string, unknown>, password: string, options?: O", ts_return_type = "O extends { strict?: false | null } | undefined | null ? Record<string, string> : Record<string, unknown>")]
     pub fn decode_credential_map(env: Env, credentials: Unknown, password: Unknown, options: Option<Unknown>) -> Result<JsAny> {
         decode_map_job(&credentials, &password, options.as_ref()).run_sync(env)
     }
 
     /// `decodeCredentialMap` on the libuv thread pool.
-    #[napi(ts_args_type = "credentials: Record<string, unknown>, password: string, options?: DecodeCredentialMapOptions", ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_generic_types = "O extends DecodeCredentialMapOptions | undefined = undefined", ts_args_type = "credentials: Record<string, unknown>, password: string, options?: O", ts_return_type = "Promise<O extends { strict?: false | null } | undefined | null ? Record<string, string> : Record<string, unknown>>")]
     pub fn decode_credential_map_async(credentials: Unknown, password: Unknown, options: Option<Unknown>) -> AsyncTask<Job<DecodeCredentialMap>> {
         AsyncTask::new(decode_map_job(&credentials, &password, options.as_ref()))
     }

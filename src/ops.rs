@@ -124,7 +124,7 @@ impl<O: Operation> Task for Job<O> {
 }
 
 /// Refuse, before any work, a result that could not become a JavaScript string.
-fn check_output_len(len: usize) -> Result<(), Failure> {
+pub fn check_output_len(len: usize) -> Result<(), Failure> {
     if len > js::MAX_STRING_LENGTH {
         return Err(js::string_too_long().into());
     }

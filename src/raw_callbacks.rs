@@ -17,6 +17,7 @@ use napi::{sys, Env, Result};
 use napi_derive::napi;
 
 use crate::binding;
+use crate::error::{CryptoError, ErrorCode};
 use crate::ops::JsAny;
 
 /// Read `N` arguments (N-API passes `undefined` for missing ones), call `f`, hand its value or
@@ -43,7 +44,13 @@ unsafe fn call<const N: usize>(
     let result = match outcome {
         Ok(result) => result.and_then(|value| unsafe { JsAny::to_napi_value(env, value) }),
         // No panic is expected on any input; if one happens, it must not abort the process.
-        Err(_) => Err(napi::Error::new(napi::Status::GenericFailure, "Internal error in @axisor/crypto")),
+        Err(_) => {
+            let internal = CryptoError::new(ErrorCode::Internal, "Internal error in @axisor/crypto (a bug: please report it)");
+            match crate::js::build_error(env, &internal, None, None) {
+                Ok(error) => Err(napi::Error::from(unsafe { Unknown::from_raw_unchecked(env, error) })),
+                Err(_) => Err(napi::Error::new(napi::Status::GenericFailure, internal.message.to_string())),
+            }
+        }
     };
     match result {
         Ok(value) => value,

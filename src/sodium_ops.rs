@@ -13,7 +13,7 @@ use crate::argon2id::{self, SALT_BYTES};
 use crate::base64_sodium;
 use crate::error::{CryptoError, ErrorCode};
 use crate::js::{self, RawEnv, RawValue};
-use crate::ops::{Failure, Operation};
+use crate::ops::{check_output_len, Failure, Operation};
 use crate::xchacha::{self, EncryptionResult, MasterKey, KEY_BYTES, NONCE_BYTES};
 
 fn string_to_js(env: RawEnv, s: &str) -> Result<RawValue, Failure> {
@@ -32,6 +32,8 @@ impl Operation for XchachaEncrypt {
     type Output = EncryptionResult;
 
     fn run(&mut self) -> Result<EncryptionResult, Failure> {
+        // The ciphertext (data and tag) in unpadded base64 must fit a JavaScript string.
+        check_output_len((4 * (self.data.len() + 16)).div_ceil(3))?;
         Ok(xchacha::encrypt_to_result(&self.key, self.data.as_bytes(), self.nonce)?)
     }
 
@@ -87,7 +89,7 @@ pub type AbortFlag = Arc<AtomicBool>;
 
 fn aborted() -> CryptoError {
     // Node's own message and code for an aborted operation.
-    CryptoError::new(ErrorCode::Aborted, "This operation was aborted")
+    CryptoError::new(ErrorCode::Aborted, "The operation was aborted")
 }
 
 /// How many async derivations may compute at once: one core fewer than the process may use
