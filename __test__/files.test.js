@@ -887,4 +887,29 @@ describe('errors', () => {
     }
     expect(tempsIn(dir)).toEqual([])
   })
+
+  test('a listener added to the signal is removed again, also when another option is refused', async () => {
+    // A signal-like object that counts its listeners (Node's own APIs accept one, and so does the addon).
+    const listeners = new Set()
+    const signal = { aborted: false, addEventListener: (t, l) => listeners.add(l), removeEventListener: (t, l) => listeners.delete(l) }
+    const out = path.join(dir, 'out-listener')
+    expectCode(await outcome(() => addon.encryptFile(plainFile, out, PASSWORD, { signal, onProgress: 'not a function' })), 'ERR_INVALID_ARG_TYPE')
+    expect(listeners.size).toBe(0)
+    await addon.encryptFile(plainFile, out, PASSWORD, { signal })
+    expect(listeners.size).toBe(0)
+    expectCode(await outcome(() => addon.decryptFile(plainFile, out, PASSWORD, { signal })), 'ERR_INVALID_FORMAT') // 14 bytes: too short
+    expect(listeners.size).toBe(0)
+    expect(addon.decryptBuffer(fs.readFileSync(out), PASSWORD).toString()).toBe('some plaintext')
+  })
+
+  test('destination names up to 255 bytes work (the temporary name is cut to fit)', async () => {
+    for (const len of [200, 237, 238, 255]) {
+      const name = path.join(dir, 'n'.repeat(len))
+      await addon.encryptFile(plainFile, name, PASSWORD)
+      await addon.decryptFileInPlace(name, PASSWORD)
+      expect(fs.readFileSync(name, 'utf8')).toBe('some plaintext')
+      fs.rmSync(name)
+    }
+    expect(tempsIn(dir)).toEqual([])
+  })
 })

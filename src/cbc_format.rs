@@ -24,7 +24,7 @@ pub fn cbc_encrypt(aes: &Aes256, iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
 /// multiple of the block size ("wrong final block length") and the padding must be valid
 /// ("bad decrypt"). On success `buf` is truncated to the plaintext.
 pub fn cbc_decrypt_in_place(aes: &Aes256, iv: &[u8; 16], buf: &mut Vec<u8>) -> Result<()> {
-    if buf.is_empty() || buf.len() % 16 != 0 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) {
         return Err(CryptoError::wrong_final_block_length());
     }
     let len = CbcDec::inner_iv_init(aes, iv.into())
@@ -38,7 +38,7 @@ pub fn cbc_decrypt_in_place(aes: &Aes256, iv: &[u8; 16], buf: &mut Vec<u8>) -> R
 /// AES-256-CBC decryption of a slice in place; returns the plaintext length. Same checks as
 /// [`cbc_decrypt_in_place`].
 pub fn cbc_decrypt_slice(aes: &Aes256, iv: &[u8; 16], buf: &mut [u8]) -> Result<usize> {
-    if buf.is_empty() || buf.len() % 16 != 0 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) {
         return Err(CryptoError::wrong_final_block_length());
     }
     CbcDec::inner_iv_init(aes, iv.into())
@@ -65,10 +65,13 @@ impl Drop for Plaintext {
 /// `AuthService.decryptData` of an already split string, to bytes (the caller makes the text).
 pub fn decrypt_to_plaintext(key: &KeyMaterial, iv_hex: &[u16], ct_hex: &[u16]) -> Result<Plaintext> {
     let iv = decode_hex_lenient_exact::<16>(iv_hex).ok_or_else(CryptoError::invalid_iv)?;
-    if ct_hex.len() % 2 != 0 {
+    if !ct_hex.len().is_multiple_of(2) {
         return Err(CryptoError::odd_hex(ct_hex.len()));
     }
-    let mut buf = Plaintext(smallvec::SmallVec::from_elem(0, ct_hex.len() / 2));
+    let n = ct_hex.len() / 2;
+    let mut buf = Plaintext(smallvec::SmallVec::new());
+    buf.0.try_reserve_exact(n).map_err(|_| crate::error::out_of_memory(n))?;
+    buf.0.resize(n, 0);
     let n = decode_hex_lenient_into(ct_hex, &mut buf.0);
     let len = cbc_decrypt_slice(key.aes(), &iv, &mut buf.0[..n])?;
     buf.0.truncate(len);
@@ -77,7 +80,8 @@ pub fn decrypt_to_plaintext(key: &KeyMaterial, iv_hex: &[u16], ct_hex: &[u16]) -
 
 /// [`cbc_decrypt_in_place`] on a copy.
 pub fn cbc_decrypt(aes: &Aes256, iv: &[u8; 16], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    let mut buf = Zeroizing::new(crate::error::try_vec(ciphertext.len())?);
+    buf.extend_from_slice(ciphertext);
     cbc_decrypt_in_place(aes, iv, &mut buf)?;
     Ok(buf)
 }

@@ -157,10 +157,13 @@ pub fn decode_hex_lenient_exact<const N: usize>(units: &[u16]) -> Option<[u8; N]
 /// `decipher.update(s, 'hex')`: an odd number of code units is an error (Node checks the length
 /// before decoding); otherwise the lenient decoding above.
 pub fn decode_hex_update(units: &[u16]) -> crate::error::Result<Vec<u8>> {
-    if units.len() % 2 != 0 {
+    if !units.len().is_multiple_of(2) {
         return Err(crate::error::CryptoError::odd_hex(units.len()));
     }
-    Ok(decode_hex_lenient(units))
+    let mut out = crate::error::try_zeroed(units.len() / 2)?;
+    let n = decode_hex_lenient_into(units, &mut out);
+    out.truncate(n);
+    Ok(out)
 }
 
 /// The two lower-case digits of every byte.
@@ -203,7 +206,13 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 pub fn decode_utf8_lossy(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => {
+            let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // The invalid original is plaintext too: wipe it rather than just freeing it.
+            let mut original = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut original);
+            s
+        }
     }
 }
 

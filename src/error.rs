@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Aborted,
     /// A bug in this package (a panic caught at the boundary instead of aborting the process).
     Internal,
+    /// Memory for an input-sized buffer could not be allocated (Node's own code for that).
+    OutOfMemory,
 }
 
 impl ErrorCode {
@@ -63,6 +65,7 @@ impl ErrorCode {
             ErrorCode::BufferTooLarge => "ERR_BUFFER_TOO_LARGE",
             ErrorCode::FileIo => "ERR_FILE_IO",
             ErrorCode::Internal => "ERR_INTERNAL",
+            ErrorCode::OutOfMemory => "ERR_MEMORY_ALLOCATION_FAILED",
         }
     }
 
@@ -123,3 +126,23 @@ impl fmt::Display for CryptoError {
 impl std::error::Error for CryptoError {}
 
 pub type Result<T> = std::result::Result<T, CryptoError>;
+
+/// An empty `Vec` with room for `capacity` items, or `ERR_MEMORY_ALLOCATION_FAILED`: buffers sized
+/// by the input are allocated with this, so a huge input under a memory limit is an error, not
+/// an abort of the process.
+pub fn try_vec<T>(capacity: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(capacity).map_err(|_| out_of_memory(capacity.saturating_mul(std::mem::size_of::<T>())))?;
+    Ok(v)
+}
+
+pub fn out_of_memory(bytes: usize) -> CryptoError {
+    CryptoError::new(ErrorCode::OutOfMemory, format!("Cannot allocate {bytes} bytes"))
+}
+
+/// `len` zero bytes, or `ERR_MEMORY_ALLOCATION_FAILED`.
+pub fn try_zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut v = try_vec(len)?;
+    v.resize(len, 0);
+    Ok(v)
+}

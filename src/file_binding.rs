@@ -150,10 +150,12 @@ impl Operation for FileJob {
 
     fn run(&mut self) -> std::result::Result<u64, Failure> {
         let key = self.key.key()?;
+        // What the last report said was processed: the final report repeats it (a file that
+        // shrank while it was read ends at what was read, not at its size when opened).
         let mut total = 0u64;
         let progress = &mut self.progress;
         let mut report = |done: u64, all: u64| {
-            total = all;
+            total = done;
             if let Some(p) = progress.as_mut() {
                 p.report(done, all);
             }
@@ -226,9 +228,19 @@ fn file_job(mode: FileMode, input: &Unknown, output: Option<&Unknown>, password:
         if iv.is_some() && mode == FileMode::Decrypt {
             return Err(CryptoError::new(ErrorCode::InvalidArgValue, "The iv option is for encryption only"));
         }
-        let listener = crate::sodium_binding::abort_listener(options)?;
-        let abort = listener.as_ref().map(|l| Arc::clone(&l.flag));
         let progress = progress_option(options)?;
+        // Last: once attached, the listener must be detached on every path (a job that is never
+        // built would leave it, and the signal it pins, registered for good).
+        let listener = match crate::sodium_binding::abort_listener(options) {
+            Ok(listener) => listener,
+            Err(e) => {
+                if let Some(p) = progress {
+                    p.abandon();
+                }
+                return Err(e);
+            }
+        };
+        let abort = listener.as_ref().map(|l| Arc::clone(&l.flag));
         Ok(FileJob { mode, input: input_path, output: output_path, in_place, key, iv, abort, listener, progress })
     })())
 }

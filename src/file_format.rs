@@ -29,7 +29,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// `iv ‖ tag ‖ ct` of `data`.
 pub fn encrypt_buffer(key: &KeyMaterial, iv: &[u8; 16], data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(HEADER_BYTES + data.len());
+    let mut out = crate::error::try_vec(HEADER_BYTES + data.len())?;
     out.extend_from_slice(iv);
     out.extend_from_slice(&[0u8; 16]);
     out.extend_from_slice(data);
@@ -79,7 +79,8 @@ fn too_short(len: u64) -> CryptoError {
 /// The plaintext of `iv ‖ tag ‖ ct`; nothing is returned unless the tag verifies.
 pub fn decrypt_buffer(key: &KeyMaterial, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let (iv, tag, ct) = split_header(data)?;
-    let mut out = Zeroizing::new(ct.to_vec());
+    let mut out = Zeroizing::new(crate::error::try_vec(ct.len())?);
+    out.extend_from_slice(ct);
     let mut dec = GcmDecryptor::new(key.gcm_stream(), &iv);
     dec.update(&mut out)?;
     dec.finish(&tag)?;
@@ -160,6 +161,22 @@ struct TempFile {
     path: PathBuf,
     file: Option<File>,
     dest: PathBuf,
+    /// Permission bits to give the result exactly (set after the data is written: a write by a
+    /// process without CAP_FSETID clears setuid/setgid).
+    mode: Option<u32>,
+}
+
+/// Longest file name (bytes) on Linux, macOS and Windows file systems.
+const NAME_MAX: usize = 255;
+
+/// `.{name}.{12 hex}.tmp`, with `name` cut (at a character boundary) so the whole fits NAME_MAX.
+fn temp_name(name: &str, random: &str) -> String {
+    let room = NAME_MAX - random.len() - ".".len() * 2 - ".tmp".len();
+    let mut end = name.len().min(room);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(".{}.{random}.tmp", &name[..end])
 }
 
 impl TempFile {
@@ -172,26 +189,17 @@ impl TempFile {
         for _ in 0..16 {
             let mut rnd = [0u8; 6];
             crate::rng::fill_random(&mut rnd)?;
-            let path = dir.join(format!(".{name}.{}.tmp", crate::codec::encode_hex(&rnd)));
+            let path = dir.join(temp_name(&name, &crate::codec::encode_hex(&rnd)));
             let mut opts = OpenOptions::new();
             opts.write(true).read(true).create_new(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
-                // As Node's writeFile (0o666 less the umask) unless keeping the original's bits.
-                opts.mode(mode.unwrap_or(0o666));
+                // As Node's writeFile (0o666 less the umask) until the exact bits are set at commit.
+                opts.mode(mode.map_or(0o666, |m| m & 0o777));
             }
             match opts.open(&path) {
-                Ok(file) => {
-                    #[cfg(unix)]
-                    if let Some(mode) = mode {
-                        use std::os::unix::fs::PermissionsExt;
-                        // create's mode is filtered by the umask; in place must keep the bits exactly.
-                        file.set_permissions(fs::Permissions::from_mode(mode))
-                            .map_err(|e| io_error(e, "Cannot set permissions on", &path))?;
-                    }
-                    return Ok(TempFile { path, file: Some(file), dest: dest.to_path_buf() });
-                }
+                Ok(file) => return Ok(TempFile { path, file: Some(file), dest: dest.to_path_buf(), mode }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(io_error(e, "Cannot create a temporary file", &path)),
             }
@@ -208,9 +216,20 @@ impl TempFile {
         self.file.as_mut().expect("open until commit").write_all(bytes).map_err(|e| io_error(e, "Cannot write", dest))
     }
 
-    /// fsync, rename over the destination, fsync the directory.
+    /// The exact permission bits, fsync, rename over the destination, fsync the directory.
     fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("open until commit");
+        #[cfg(unix)]
+        if let Some(mode) = self.mode {
+            use std::os::unix::fs::PermissionsExt;
+            // The create mode went through the umask; in place must keep the bits exactly. A file
+            // system without Unix modes (vfat, exFAT, some network mounts) refuses: it keeps none.
+            match file.set_permissions(fs::Permissions::from_mode(mode)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(libc::EOPNOTSUPP) => {}
+                Err(e) => return Err(io_error(e, "Cannot set permissions on", &self.path)),
+            }
+        }
         file.sync_all().map_err(|e| io_error(e, "Cannot flush", &self.path))?;
         drop(file);
         fs::rename(&self.path, &self.dest).map_err(|e| io_error(e, "Cannot rename into", &self.dest))?;
@@ -236,15 +255,32 @@ impl Drop for TempFile {
     }
 }
 
-/// Open a regular input file. Checked before opening: opening a FIFO blocks until a writer
-/// comes, and a device (`/dev/zero`) never ends.
+/// Open a regular input file. Only a regular file is read: opening a FIFO blocks until a writer
+/// comes, and a device (`/dev/zero`) never ends. The open itself is non-blocking, so a FIFO
+/// swapped in after any check cannot hang a pool thread; the opened file is what is checked.
 fn open_input(path: &Path) -> Result<(File, u64, Option<u32>)> {
-    let meta = fs::metadata(path).map_err(|e| io_error(e, "Cannot open", path))?;
-    if !meta.is_file() {
-        return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is not a regular file", path.display())));
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
-    let file = File::open(path).map_err(|e| io_error(e, "Cannot open", path))?;
+    let file = opts.open(path).map_err(|e| io_error(e, "Cannot open", path))?;
     let meta = file.metadata().map_err(|e| io_error(e, "Cannot stat", path))?;
+    #[cfg(unix)]
+    if meta.is_file() {
+        use std::os::unix::io::AsRawFd;
+        // Regular files ignore O_NONBLOCK; clear it anyway so reads are ordinary blocking reads.
+        // SAFETY: fcntl on a descriptor this function owns, with integer arguments.
+        unsafe {
+            let fd = file.as_raw_fd();
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
     if !meta.is_file() {
         return Err(CryptoError::new(ErrorCode::FileIo, format!("'{}' is not a regular file", path.display())));
     }
@@ -339,4 +375,42 @@ pub fn decrypt_file(key: &KeyMaterial, input: &Path, output: &Path, keep_mode: b
     dec.finish(&tag)?;
     ctl.check_abort()?;
     tmp.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_fit_name_max() {
+        let random = "0123456789ab";
+        assert_eq!(temp_name("report.pdf", random), ".report.pdf.0123456789ab.tmp");
+        for len in [1usize, 200, 237, 238, 254, 255] {
+            let name = "n".repeat(len);
+            let t = temp_name(&name, random);
+            assert!(t.len() <= NAME_MAX, "{len}: {}", t.len());
+            assert!(t.ends_with(".0123456789ab.tmp"));
+        }
+        // Cut at a character boundary: 'é' is two bytes.
+        let name = "é".repeat(127);
+        let t = temp_name(&name, random);
+        assert!(t.len() <= NAME_MAX && t.starts_with(".é"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_input_is_refused_without_blocking() {
+        // Opened directly (no check before the open that a swapped-in FIFO could slip past): the
+        // non-blocking open returns at once, and the opened file is refused.
+        let dir = std::env::temp_dir().join(format!("axisor-fifo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("input");
+        let _ = fs::remove_file(&fifo);
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = open_input(&fifo).expect_err("a FIFO is not a regular file");
+        assert_eq!(err.code, ErrorCode::FileIo);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

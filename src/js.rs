@@ -110,7 +110,7 @@ pub fn string_utf8(env: RawEnv, v: RawValue) -> Result<Zeroizing<String>, Crypto
         // Possibly truncated (V8 stops before a character that does not fit): ask for the length.
         let mut len = 0usize;
         check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
-        buf = Zeroizing::new(Vec::with_capacity(len + 1));
+        buf = Zeroizing::new(crate::error::try_vec(len + 1)?);
         check(unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written) })?;
     }
     // SAFETY: N-API wrote `written` initialized bytes into the buffer's capacity.
@@ -149,7 +149,7 @@ pub fn string_utf16(env: RawEnv, v: RawValue) -> Result<Zeroizing<Vec<u16>>, Cry
     // The length query is O(1) for UTF-16.
     let mut len = 0usize;
     check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) })?;
-    let mut buf = Zeroizing::new(Vec::<u16>::with_capacity(len + 1));
+    let mut buf = Zeroizing::new(crate::error::try_vec::<u16>(len + 1)?);
     let mut written = 0usize;
     check(unsafe { sys::napi_get_value_string_utf16(env, v, buf.as_mut_ptr(), len + 1, &mut written) })?;
     // SAFETY: N-API wrote `written` initialized code units into the buffer's capacity.
@@ -182,7 +182,8 @@ pub fn public_string_utf16(env: RawEnv, v: RawValue) -> Result<Units, Option<Cry
     // Possibly truncated: the length query is O(1) for UTF-16, then one copy into the heap.
     let mut len = 0usize;
     check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) }).map_err(Some)?;
-    let mut out = Units::with_capacity(len + 1);
+    let mut out = Units::new();
+    out.try_reserve_exact(len + 1).map_err(|_| Some(crate::error::out_of_memory(2 * (len + 1))))?;
     // SAFETY: the capacity holds `len + 1` code units, the most N-API writes.
     check(unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), len + 1, &mut written) }).map_err(Some)?;
     // SAFETY: N-API wrote `written` initialized code units into the buffer's capacity.
@@ -285,7 +286,7 @@ pub fn uint8_array_bytes_with_room(env: RawEnv, v: RawValue, room: usize) -> Res
     let mut len = 0usize;
     let mut data = ptr::null_mut();
     check(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) })?;
-    let mut out = Vec::with_capacity(room + len);
+    let mut out = crate::error::try_vec(room.saturating_add(len))?;
     out.resize(room, 0);
     if len > 0 && !data.is_null() {
         // SAFETY: N-API reports `len` bytes at `data` for a Uint8Array; they are copied at once.
@@ -303,8 +304,10 @@ pub fn uint8_array_bytes(env: RawEnv, v: RawValue) -> Result<Vec<u8>, CryptoErro
     if len == 0 || data.is_null() {
         return Ok(Vec::new());
     }
+    let mut out = crate::error::try_vec(len)?;
     // SAFETY: N-API reports `len` bytes at `data` for a Uint8Array; they are copied at once.
-    Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec())
+    out.extend_from_slice(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) });
+    Ok(out)
 }
 
 /// `Object(value)`: what `Object.entries` iterates for a primitive.

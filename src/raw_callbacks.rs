@@ -10,6 +10,8 @@
 //! `#[napi]` function, so behaviour and typings (generated from the `#[napi]` declarations) are
 //! unchanged; a panic becomes a thrown Error instead of an abort.
 
+#![cfg_attr(test, allow(dead_code))] // napi-derive registers the module_exports hook only outside `cargo test`
+
 use std::ptr;
 
 use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, Unknown};

@@ -76,7 +76,7 @@ fn too_long() -> CryptoError {
 
 /// `crypto_aead_xchacha20poly1305_ietf_encrypt`: the ciphertext followed by the 16-byte tag.
 pub fn encrypt(key: &MasterKey, nonce: &[u8; NONCE_BYTES], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; plaintext.len() + TAG_BYTES];
+    let mut out = crate::error::try_zeroed(plaintext.len() + TAG_BYTES)?;
     let (body, tag_out) = out.split_at_mut(plaintext.len());
     let buf = InOutBuf::new(plaintext, body).map_err(|_| too_long())?;
     let tag = key.cipher().encrypt_inout_detached(&XNonce::from(*nonce), aad, buf).map_err(|_| too_long())?;
@@ -88,7 +88,8 @@ pub fn encrypt(key: &MasterKey, nonce: &[u8; NONCE_BYTES], aad: &[u8], plaintext
 /// checks in its order: a ciphertext shorter than the tag, a nonce that is not 24 bytes, then
 /// authentication (`ERR_AUTH_FAILED`; nothing is decrypted unless the tag verifies).
 pub fn decrypt(key: &MasterKey, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    let mut buf = Zeroizing::new(crate::error::try_vec(ciphertext.len())?);
+    buf.extend_from_slice(ciphertext);
     decrypt_in_place(key, nonce, aad, &mut buf)?;
     Ok(buf)
 }
