@@ -1,7 +1,13 @@
 'use strict'
+const fs = require('fs')
 const path = require('path')
 
-const VECTORS_DIR = path.resolve(__dirname, '..', '..', 'shared', 'vectors')
+// $AXISOR_VECTORS_DIR, else ../shared/vectors beside the checkout (as in CI), else the workplace's copy
+// (for a clone made elsewhere, e.g. in /tmp).
+const VECTORS_DIR =
+  process.env.AXISOR_VECTORS_DIR ||
+  [path.resolve(__dirname, '..', '..', 'shared', 'vectors'), '/work/shared/vectors'].find((d) => fs.existsSync(d)) ||
+  path.resolve(__dirname, '..', '..', 'shared', 'vectors')
 
 function loadVectors(file) {
   return require(path.join(VECTORS_DIR, file))

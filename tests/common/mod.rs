@@ -6,9 +6,17 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// `<crate root>/../shared/vectors`, the same folder in CI.
+/// `$AXISOR_VECTORS_DIR` if set, else `<crate root>/../shared/vectors` (the same folder in CI), else
+/// the workplace's `/work/shared/vectors` (for a clone made elsewhere, e.g. in /tmp).
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors")
+    if let Some(dir) = std::env::var_os("AXISOR_VECTORS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors");
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/vectors")
 }
 
 /// Parse one vector file (path relative to the vectors folder).
