@@ -94,25 +94,25 @@ fn chunking(rng: &mut Rng, len: usize) -> Vec<usize> {
     sizes
 }
 
-fn encrypt(key: &GcmKey, iv: &[u8; 16], buf: &mut [u8], sizes: &[usize]) -> [u8; 16] {
-    let mut enc = GcmEncryptor::new(key, iv);
+/// Hand `buf` to `update` in consecutive pieces of the given sizes.
+fn in_pieces(buf: &mut [u8], sizes: &[usize], mut update: impl FnMut(&mut [u8])) {
     let mut rest = buf;
     for &s in sizes {
         let (head, tail) = rest.split_at_mut(s);
-        enc.update(head).unwrap();
+        update(head);
         rest = tail;
     }
+}
+
+fn encrypt(key: &GcmKey, iv: &[u8; 16], buf: &mut [u8], sizes: &[usize]) -> [u8; 16] {
+    let mut enc = GcmEncryptor::new(key, iv);
+    in_pieces(buf, sizes, |piece| enc.update(piece).unwrap());
     enc.finish()
 }
 
 fn decrypt(key: &GcmKey, iv: &[u8; 16], buf: &mut [u8], sizes: &[usize], tag: &[u8; 16]) -> bool {
     let mut dec = GcmDecryptor::new(key, iv);
-    let mut rest = buf;
-    for &s in sizes {
-        let (head, tail) = rest.split_at_mut(s);
-        dec.update(head).unwrap();
-        rest = tail;
-    }
+    in_pieces(buf, sizes, |piece| dec.update(piece).unwrap());
     dec.finish(tag).is_ok()
 }
 
