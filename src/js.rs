@@ -179,16 +179,8 @@ pub fn public_string_utf16(env: RawEnv, v: RawValue) -> Result<Units, Option<Cry
         unsafe { out.set_len(written) };
         return Ok(out);
     }
-    // Possibly truncated: the length query is O(1) for UTF-16, then one copy into the heap.
-    let mut len = 0usize;
-    check(unsafe { sys::napi_get_value_string_utf16(env, v, ptr::null_mut(), 0, &mut len) }).map_err(Some)?;
-    let mut out = Units::new();
-    out.try_reserve_exact(len + 1).map_err(|_| Some(crate::error::out_of_memory(2 * (len + 1))))?;
-    // SAFETY: the capacity holds `len + 1` code units, the most N-API writes.
-    check(unsafe { sys::napi_get_value_string_utf16(env, v, out.as_mut_ptr(), len + 1, &mut written) }).map_err(Some)?;
-    // SAFETY: N-API wrote `written` initialized code units into the buffer's capacity.
-    unsafe { out.set_len(written.min(len)) };
-    Ok(out)
+    // Possibly truncated: read it whole into the heap (`from_vec` keeps that allocation).
+    Ok(Units::from_vec(std::mem::take(&mut *string_utf16(env, v).map_err(Some)?)))
 }
 
 /// A JS string from decrypted bytes, as Node's lossy UTF-8 decoder makes it.
